@@ -1,0 +1,5 @@
+"""``python -m sim``: run the configured scenario (see ``sim.app``)."""
+
+from sim.app import main
+
+main()

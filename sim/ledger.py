@@ -1,0 +1,69 @@
+"""Bookkeeping of policy spending: every yuan a policy spends is booked here.
+
+Money reaches households in two ways: as a transfer (added to the month's income) or as an
+expense covered on their behalf (subtracted from the month's shock expenditure, e.g. extra
+medical reimbursement). Both are booked as ``paid`` to households and added to each household's
+``received`` total. Spending that reaches no household directly (staff, trainers, construction,
+subsidies to employers) is booked as ``overhead``. Hence, for every run and every policy,
+``paid == received`` and ``cost = paid + overhead``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import numpy as np
+
+from sim.population import HouseholdState
+
+
+class Ledger:
+    """Per-policy totals of money paid to households and of overhead (yuan)."""
+
+    def __init__(self, state: HouseholdState):
+        self._state = state
+        self.paid: defaultdict[str, float] = defaultdict(float)
+        self.overhead: defaultdict[str, float] = defaultdict(float)
+        self.received = np.zeros(state.count)  # per household, all policies, whole run
+        self.month_spending = 0.0
+
+    def transfer(self, policy: str, households: np.ndarray, amounts: np.ndarray | float) -> None:
+        """Pay ``amounts`` yuan to ``households`` (a boolean mask or unique indices)."""
+        amounts = np.broadcast_to(
+            np.asarray(amounts, dtype=float), self._selected_shape(households)
+        )
+        self._state.policy_transfers_month[households] += amounts
+        self._book(policy, households, amounts)
+
+    def cover_expense(
+        self, policy: str, households: np.ndarray, amounts: np.ndarray | float
+    ) -> None:
+        """Pay ``amounts`` yuan of the month's shock expenditure of ``households``."""
+        amounts = np.broadcast_to(
+            np.asarray(amounts, dtype=float), self._selected_shape(households)
+        )
+        self._state.expense_month[households] -= amounts
+        self._book(policy, households, amounts)
+
+    def spend_overhead(self, policy: str, amount: float) -> None:
+        """Book ``amount`` yuan spent by ``policy`` that no household receives directly."""
+        self.overhead[policy] += float(amount)
+        self.month_spending += float(amount)
+
+    def cost(self, policy: str) -> float:
+        """Total cost of ``policy`` so far, yuan."""
+        return self.paid[policy] + self.overhead[policy]
+
+    def _selected_shape(self, households: np.ndarray) -> tuple[int, ...]:
+        if households.dtype == bool:
+            return (int(households.sum()),)
+        return households.shape
+
+    def _book(self, policy: str, households: np.ndarray, amounts: np.ndarray) -> None:
+        if np.any(amounts < 0):
+            raise ValueError(f"policy {policy!r} booked a negative payment")
+        total = float(amounts.sum())
+        self.received[households] += amounts
+        self.paid[policy] += total
+        self.overhead[policy] += 0.0  # every active policy appears in the totals
+        self.month_spending += total

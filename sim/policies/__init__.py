@@ -1,0 +1,34 @@
+"""Policy modules and their explicit registry.
+
+``REGISTRY`` maps a policy name to its config dataclass and its rule; its order is the order in
+which enabled policies act each month. ``PoliciesConfig`` has one node per policy, filled from
+``configs/policies/<name>.yaml``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import TYPE_CHECKING, Any
+
+from sim.policies.base import Policy
+from sim.policies.safety_net import SafetyNet, SafetyNetConfig
+
+if TYPE_CHECKING:
+    from sim.model import PovertyModel
+
+REGISTRY: dict[str, type[Policy]] = {
+    SafetyNet.name: SafetyNet,
+}
+
+
+@dataclass
+class PoliciesConfig:
+    """One config node per policy (``policies.<name>``)."""
+
+    safety_net: SafetyNetConfig = field(default_factory=SafetyNetConfig)
+
+
+def build_policies(cfg: PoliciesConfig, model: PovertyModel) -> list[Policy]:
+    """Instantiate the enabled policies in registry order."""
+    nodes: dict[str, Any] = {f.name: getattr(cfg, f.name) for f in fields(cfg)}
+    return [REGISTRY[name](nodes[name], model) for name in REGISTRY if nodes[name].enabled]

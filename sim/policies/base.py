@@ -1,0 +1,40 @@
+"""The shape every policy has: a config with ``enabled`` and a rule applied to the model's arrays.
+
+A policy acts only on what it could know: the monitoring system's observations and registered
+status, never the simulation's hidden true state. It books every yuan through ``model.ledger``
+and draws any lottery from its own stream ``model.policy_stream(name)``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from sim.model import PovertyModel
+
+
+class Policy:
+    """Base class of a policy module; subclasses override the phases they act in.
+
+    Schedule within a month (see :meth:`sim.model.PovertyModel.step`): shocks hit, incomes are
+    earned, then each enabled policy's :meth:`step` runs in registry order, then the month is
+    booked. :meth:`start_year` runs every January before the shocks.
+    """
+
+    name: ClassVar[str]
+
+    def __init__(self, cfg: Any, model: PovertyModel):
+        self.cfg = cfg
+
+    def start_year(self, model: PovertyModel) -> None:
+        """Annual actions (enrolment, training intakes, relocation), every January."""
+
+    def step(self, model: PovertyModel) -> None:
+        """Monthly actions, after shocks and incomes and before the month is booked."""
+
+    def end_year(self, model: PovertyModel) -> None:
+        """Annual book-keeping after the December assessment."""
+
+    def metrics(self) -> dict[str, Any]:
+        """Figures this policy adds to ``summary.json`` (JSON-serialisable)."""
+        return {}

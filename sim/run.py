@@ -1,0 +1,114 @@
+"""Run one scenario and write its outputs: ``run(cfg) -> RunResult``, no Hydra inside."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from tqdm import tqdm
+
+from sim.config import Config
+from sim.model import PovertyModel
+from sim.outcomes import summarize
+from sim.population import STATUS_NAMES
+
+SUMMARY_FILE = "summary.json"
+TIMESERIES_FILE = "timeseries.parquet"
+HOUSEHOLDS_FILE = "households.parquet"
+
+
+@dataclass
+class RunResult:
+    """What a run produced: the summary, the monthly time series and the final households."""
+
+    summary: dict[str, Any]
+    timeseries: pd.DataFrame
+    households: pd.DataFrame
+
+
+def simulate(cfg: Config, *, progress: bool | None = None) -> PovertyModel:
+    """Build the model for ``cfg`` and step it to the end of the run."""
+    model = PovertyModel(cfg)
+    show = cfg.output.progress if progress is None else progress
+    # tqdm's delay keeps short runs silent: the bar appears only after two seconds.
+    with tqdm(total=cfg.months, desc="months", unit="mo", delay=2.0, disable=not show) as bar:
+        while not model.finished:
+            model.step()
+            bar.update()
+    return model
+
+
+def timeseries_table(model: PovertyModel) -> pd.DataFrame:
+    """One row per month; the annual assessment's figures are repeated on each month of a year."""
+    monthly = pd.DataFrame(model.monthly)
+    annual = pd.DataFrame(model.annual).add_suffix("_year").rename(columns={"year_year": "year"})
+    table = monthly.merge(annual, on="year", how="left", validate="many_to_one")
+    table.insert(0, "date", pd.to_datetime(dict(year=table["year"], month=table["month"], day=1)))
+    return table
+
+
+def households_table(model: PovertyModel) -> pd.DataFrame:
+    """One row per household at the end of the run."""
+    s = model.state
+    return pd.DataFrame(
+        {
+            "village": s.village,
+            "size": s.size,
+            "workers": s.workers,
+            "initial_status": pd.Categorical.from_codes(s.initial_status, STATUS_NAMES),
+            "status": pd.Categorical.from_codes(s.status, STATUS_NAMES),
+            "per_capita_income": s.per_capita_income,
+            "ever_relapsed": s.ever_relapsed,
+            "savings": s.savings,
+            "policy_received_yuan": model.ledger.received,
+        }
+    )
+
+
+def run(cfg: Config) -> RunResult:
+    """Simulate ``cfg`` and collect its results (no files written)."""
+    model = simulate(cfg)
+    metrics: dict[str, Any] = {}
+    for policy in model.policies:
+        metrics.update(policy.metrics())
+    summary = summarize(
+        seed=cfg.seed,
+        households=model.state.count,
+        years=cfg.years,
+        annual=model.annual,
+        relapse_cumulative=model.relapse_cumulative,
+        cost_by_policy={p.name: model.ledger.cost(p.name) for p in model.policies},
+        policy_metrics=metrics,
+    )
+    return RunResult(summary, timeseries_table(model), households_table(model))
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file and a rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_outputs(result: RunResult, output_dir: Path, *, household_table: bool = True) -> None:
+    """Write the tables of a run; ``summary.json`` comes last and marks the run complete."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for table, name in ((result.timeseries, TIMESERIES_FILE), (result.households, HOUSEHOLDS_FILE)):
+        if name == HOUSEHOLDS_FILE and not household_table:
+            continue
+        tmp = output_dir / f".{name}.tmp"
+        table.to_parquet(tmp, index=False)
+        os.replace(tmp, output_dir / name)
+    text = json.dumps(result.summary, indent=2) + "\n"
+    atomic_write_bytes(output_dir / SUMMARY_FILE, text.encode())

@@ -1,0 +1,93 @@
+"""Shock draws: illness, disaster, labour market and prices.
+
+Each kind of shock has its own named stream, and every month the same number of numbers is drawn
+for every household and village whatever the state or the policies. Probabilities that depend on
+the state (household size, exposure, employment) are applied to these fixed uniforms by the
+model, so two scenarios with the same seed face the same shocks (common random numbers).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import ShocksConfig
+from sim.rng import stream
+
+
+def monthly_rate(annual: float | np.ndarray) -> float | np.ndarray:
+    """The monthly probability equivalent to an annual probability (constant hazard)."""
+    return 1.0 - (1.0 - np.asarray(annual)) ** (1.0 / 12.0)
+
+
+@dataclass(frozen=True)
+class YearDraws:
+    """Shocks drawn once a year, at January."""
+
+    downturn: bool  # an aggregate migrant labour-market downturn this year
+    price_staple: float  # price factor of staple crops this year (mean 1)
+    price_cash_crop: float  # price factor of cash crops this year (mean 1)
+
+
+@dataclass(frozen=True)
+class MonthDraws:
+    """Shocks drawn every month: uniforms and normals for every household and village."""
+
+    illness_u: np.ndarray  # per household: is anyone hospitalised this month
+    illness_cost_z: np.ndarray  # per household: standard normal for the hospital bill
+    illness_serious_u: np.ndarray  # per household: does it take a worker out of work
+    disaster_u: np.ndarray  # per village: does a disaster strike this month
+    disaster_severity: np.ndarray  # per village: share of farm income and repair cost
+    job_loss_u: np.ndarray  # per household: does a migrant lose the job
+    reemployment_u: np.ndarray  # per household: does an unemployed migrant find work
+
+
+class ShockDraws:
+    """Draws shocks from the streams ``illness``, ``disaster``, ``labour`` and ``price``."""
+
+    def __init__(self, cfg: ShocksConfig, seed: int, households: int, villages: int):
+        self.cfg = cfg
+        self.households = households
+        self.villages = villages
+        self._illness = stream(seed, "illness")
+        self._disaster = stream(seed, "disaster")
+        self._labour = stream(seed, "labour")
+        self._price = stream(seed, "price")
+        m = cfg.disaster_severity_mean
+        # Beta(2, b) with mean m (assumption: most disasters are moderate, a few destroy most).
+        self._severity_b = 2.0 * (1.0 - m) / m if 0 < m < 1 else 1.0
+
+    def year(self) -> YearDraws:
+        """Draw the year's aggregate shocks."""
+        cfg = self.cfg
+        downturn = bool(self._labour.random() < cfg.downturn_rate)
+        z = self._price.standard_normal(2)
+        return YearDraws(
+            downturn=downturn,
+            price_staple=float(
+                np.exp(cfg.price_sigma_staple * z[0] - cfg.price_sigma_staple**2 / 2)
+            ),
+            price_cash_crop=float(
+                np.exp(cfg.price_sigma_cash_crop * z[1] - cfg.price_sigma_cash_crop**2 / 2)
+            ),
+        )
+
+    def month(self) -> MonthDraws:
+        """Draw the month's household and village shocks."""
+        n, v = self.households, self.villages
+        m = self.cfg.disaster_severity_mean
+        if 0 < m < 1:
+            severity = self._disaster.beta(2.0, self._severity_b, v)
+        else:
+            severity = np.full(v, m)
+            self._disaster.random(v)  # keep the stream's position independent of the mean
+        return MonthDraws(
+            illness_u=self._illness.random(n),
+            illness_cost_z=self._illness.standard_normal(n),
+            illness_serious_u=self._illness.random(n),
+            disaster_u=self._disaster.random(v),
+            disaster_severity=severity,
+            job_loss_u=self._labour.random(n),
+            reemployment_u=self._labour.random(n),
+        )
