@@ -181,6 +181,8 @@ class PovertyModel(mesa.Model):
             0.0,
         )
         out_of_pocket = cost * (1.0 - s.reimbursement_rate)
+        s.medical_cost_month[:] = cost
+        s.medical_oop_month[:] = out_of_pocket
         s.expense_month[:] = out_of_pocket
         s.loss_illness_ytd += out_of_pocket
         serious = (

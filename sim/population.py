@@ -80,6 +80,8 @@ class HouseholdState:
     # This month's flows (yuan), reset each month.
     income_month: np.ndarray  # own earned income and regular transfers
     expense_month: np.ndarray  # shock expenditure: out-of-pocket medical cost + repairs
+    medical_cost_month: np.ndarray  # hospital bills before reimbursement
+    medical_oop_month: np.ndarray  # out-of-pocket part of the bills after basic insurance
     policy_transfers_month: np.ndarray  # money received from policies
     # This year's accumulators (yuan), reset each January.
     income_ytd: np.ndarray
@@ -251,6 +253,8 @@ def generate_population(
         farm_damage=zeros.copy(),
         income_month=zeros.copy(),
         expense_month=zeros.copy(),
+        medical_cost_month=zeros.copy(),
+        medical_oop_month=zeros.copy(),
         policy_transfers_month=zeros.copy(),
         income_ytd=zeros.copy(),
         uncovered_expense_ytd=zeros.copy(),
