@@ -99,13 +99,15 @@ class PovertyModel(mesa.Model):
         self.monthly: list[dict[str, Any]] = []
         self.annual: list[dict[str, Any]] = []
         self._month_stats: dict[str, float] = {}
-        self._disaster_rate = monthly_rate(
-            np.array(
-                [
-                    cfg.shocks.disaster_rate_low,
-                    cfg.shocks.disaster_rate_medium,
-                    cfg.shocks.disaster_rate_high,
-                ]
+        self._disaster_rate = np.asarray(
+            monthly_rate(
+                np.array(
+                    [
+                        cfg.shocks.disaster_rate_low,
+                        cfg.shocks.disaster_rate_medium,
+                        cfg.shocks.disaster_rate_high,
+                    ]
+                )
             )
         )
         self._initially_lifted = self.state.initial_status == LIFTED
