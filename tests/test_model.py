@@ -41,7 +41,8 @@ def test_doubling_illness_raises_relapse_and_its_illness_share(run_small):
         )
     assert sum(s["relapse_rate"] for s in doubled) > sum(s["relapse_rate"] for s in base)
     illness_share = [
-        sum(s["relapses_by_cause"]["illness"] for s in runs) / sum(s["relapses_total"] for s in runs)
+        sum(s["relapses_by_cause"]["illness"] for s in runs)
+        / sum(s["relapses_total"] for s in runs)
         for runs in (base, doubled)
     ]
     assert illness_share[1] > illness_share[0]
