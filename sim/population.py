@@ -9,11 +9,14 @@ All household attributes are numpy arrays of length ``households`` held in one
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import PopulationConfig, PovertyConfig
 from sim.rng import stream
+
+if TYPE_CHECKING:
+    from sim.config import PopulationConfig, PovertyConfig
 
 # Status codes (DESIGN.md section 2).
 LIFTED, MARGINAL, NON_POOR, RELAPSED, NEWLY_POOR = 0, 1, 2, 3, 4

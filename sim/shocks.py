@@ -9,11 +9,14 @@ model, so two scenarios with the same seed face the same shocks (common random n
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.config import ShocksConfig
 from sim.rng import stream
+
+if TYPE_CHECKING:
+    from sim.config import ShocksConfig
 
 
 def monthly_rate(annual: float | np.ndarray) -> float | np.ndarray:

@@ -11,12 +11,16 @@ from dataclasses import dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
 from sim.policies.base import Policy
+from sim.policies.east_west import EastWest, EastWestConfig
+from sim.policies.industry import Industry, IndustryConfig
 from sim.policies.safety_net import SafetyNet, SafetyNetConfig
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
 
 REGISTRY: dict[str, type[Policy]] = {
+    EastWest.name: EastWest,
+    Industry.name: Industry,
     SafetyNet.name: SafetyNet,
 }
 
@@ -25,6 +29,8 @@ REGISTRY: dict[str, type[Policy]] = {
 class PoliciesConfig:
     """One config node per policy (``policies.<name>``)."""
 
+    east_west: EastWestConfig = field(default_factory=EastWestConfig)
+    industry: IndustryConfig = field(default_factory=IndustryConfig)
     safety_net: SafetyNetConfig = field(default_factory=SafetyNetConfig)
 
 

@@ -1,0 +1,116 @@
+"""Industrial (cash-crop) projects: income, price risk, coverage and booking."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.model import PovertyModel
+from sim.policies.industry import Industry
+from sim.population import LIFTED
+from sim.run import simulate
+
+
+def _policy(model: PovertyModel) -> Industry:
+    (policy,) = (p for p in model.policies if isinstance(p, Industry))
+    return policy
+
+
+def _income_by_household(model: PovertyModel) -> np.ndarray:
+    """Step to the end of the run; each household's income (earned plus transfers), yuan."""
+    s = model.state
+    total = np.zeros(s.count)
+    while not model.finished:
+        model.step()
+        total += s.income_month + s.policy_transfers_month
+    return total
+
+
+def test_cash_crops_raise_income_of_enrolled_households(small):
+    base_income, enrolled_income = 0.0, 0.0
+    for seed in range(3):
+        common = (f"seed={seed}", "years=6", "population.households=2000")
+        model = PovertyModel(small(*common, "policy=industry"))
+        with_industry = _income_by_household(model)
+        enrolled = _policy(model).enrolled
+        assert enrolled.sum() > 0
+        base = _income_by_household(PovertyModel(small(*common)))
+        enrolled_income += with_industry[enrolled].sum()
+        base_income += base[enrolled].sum()
+    assert enrolled_income > base_income
+
+
+def test_volatile_cash_crop_prices_make_price_a_cause_of_relapse(small):
+    relapses = {"base": 0, "industry": 0}
+    price_relapses = {"base": 0, "industry": 0}
+    for seed in range(5):
+        common = (
+            f"seed={seed}",
+            "years=10",
+            "population.households=2000",
+            "shocks.price_sigma_cash_crop=0.5",
+        )
+        for label, extra in (("base", ()), ("industry", ("policy=industry",))):
+            model = simulate(small(*common, *extra), progress=False)
+            relapses[label] += sum(r["relapses"] for r in model.annual)
+            price_relapses[label] += sum(r["relapses_price"] for r in model.annual)
+    assert price_relapses["industry"] / relapses["industry"] > (
+        price_relapses["base"] / relapses["base"]
+    )
+
+
+def test_coverage_is_never_exceeded_and_only_registered_farmers_switch(small):
+    cfg = small("seed=1", "years=4", "policy=industry", "policies.industry.coverage=0.3")
+    model = PovertyModel(cfg)
+    uplift = 1.0 + cfg.policies.industry.farm_income_uplift
+    s, policy = model.state, _policy(model)
+    registered = s.initial_status == LIFTED
+    cap = int(0.3 * registered.sum())
+    farm_income_start = s.farm_income.copy()
+    farmers_start = registered & (s.farm_workers > 0)
+    assert farmers_start.sum() > cap
+    while not model.finished:
+        model.step()
+        assert policy.enrolled.sum() <= cap
+    assert policy.enrolled.sum() == cap == policy.metrics()["industry_enrolled"]
+    np.testing.assert_array_equal(s.cash_crop, policy.enrolled)
+    assert not (policy.enrolled & ~farmers_start).any()
+    np.testing.assert_allclose(
+        s.farm_income[policy.enrolled], uplift * farm_income_start[policy.enrolled]
+    )
+    np.testing.assert_array_equal(
+        s.farm_income[~policy.enrolled], farm_income_start[~policy.enrolled]
+    )
+
+
+def test_support_and_startup_are_overhead_and_nobody_is_paid(small):
+    cfg = small("seed=2", "years=3", "policy=industry")
+    model = PovertyModel(cfg)
+    policy, ind = _policy(model), cfg.policies.industry
+    enrolled_by_year = []
+    while not model.finished:
+        model.step()
+        if model.month_of_year == 0:
+            enrolled_by_year.append(int(policy.enrolled.sum()))
+    assert enrolled_by_year[0] > 0
+    expected = ind.startup_subsidy * enrolled_by_year[-1] + ind.support_cost_per_household * sum(
+        enrolled_by_year
+    )
+    np.testing.assert_allclose(model.ledger.overhead["industry"], expected)
+    assert model.ledger.paid["industry"] == 0.0
+    assert model.ledger.received.sum() == 0.0
+    assert model.ledger.cost("industry") == model.ledger.overhead["industry"]
+
+
+def test_disabled_or_without_reach_changes_nothing(run_small):
+    base = run_small("seed=5", "years=3").summary
+    disabled = run_small(
+        "seed=5", "years=3", "policies.industry.enabled=false", "policies.industry.coverage=1"
+    ).summary
+    assert disabled == base
+    no_reach = run_small(
+        "seed=5", "years=3", "policy=industry", "policies.industry.coverage=0"
+    ).summary
+    assert no_reach["cost_by_policy_yuan"] == {"industry": 0.0}
+    assert no_reach["industry_enrolled"] == 0
+    outcomes = {k: v for k, v in no_reach.items() if not k.startswith(("cost", "industry"))}
+    assert outcomes == {k: v for k, v in base.items() if not k.startswith("cost")}
