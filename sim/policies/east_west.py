@@ -41,6 +41,7 @@ import numpy as np
 
 from sim.params import bounded, required
 from sim.policies.base import Policy
+from sim.population import LIFTED, ORANGE
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -65,8 +66,6 @@ class EastWest(Policy):
     name = "east_west"
 
     def __init__(self, cfg: EastWestConfig, model: PovertyModel):
-        # Imported here: sim.population imports sim.config, which imports this package.
-        from sim.population import LIFTED, ORANGE
 
         super().__init__(cfg, model)
         self.cfg: EastWestConfig = cfg

@@ -29,6 +29,7 @@ import numpy as np
 
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
+from sim.population import LIFTED
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -51,8 +52,6 @@ class Industry(Policy):
     name = "industry"
 
     def __init__(self, cfg: IndustryConfig, model: PovertyModel):
-        # Imported here: sim.population imports sim.config, which imports this package.
-        from sim.population import LIFTED
 
         super().__init__(cfg, model)
         self.cfg: IndustryConfig = cfg
