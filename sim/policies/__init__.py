@@ -13,12 +13,16 @@ from typing import TYPE_CHECKING, Any
 from sim.policies.base import Policy
 from sim.policies.east_west import EastWest, EastWestConfig
 from sim.policies.industry import Industry, IndustryConfig
+from sim.policies.medical_relief import MedicalRelief, MedicalReliefConfig
+from sim.policies.monitoring import Monitoring, MonitoringConfig
 from sim.policies.safety_net import SafetyNet, SafetyNetConfig
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
 
 REGISTRY: dict[str, type[Policy]] = {
+    Monitoring.name: Monitoring,
+    MedicalRelief.name: MedicalRelief,
     EastWest.name: EastWest,
     Industry.name: Industry,
     SafetyNet.name: SafetyNet,
@@ -29,6 +33,8 @@ REGISTRY: dict[str, type[Policy]] = {
 class PoliciesConfig:
     """One config node per policy (``policies.<name>``)."""
 
+    monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
+    medical_relief: MedicalReliefConfig = field(default_factory=MedicalReliefConfig)
     east_west: EastWestConfig = field(default_factory=EastWestConfig)
     industry: IndustryConfig = field(default_factory=IndustryConfig)
     safety_net: SafetyNetConfig = field(default_factory=SafetyNetConfig)
