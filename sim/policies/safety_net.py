@@ -30,7 +30,12 @@ class SafetyNetConfig:
 
 
 class SafetyNet(Policy):
-    """Monthly top-up of enrolled households to the guarantee, net of reported shock costs."""
+    """Monthly top-up of enrolled households to the guarantee, net of reported shock costs.
+
+    Enrolled are the households without working capacity at the start, and the households the
+    monitoring policy enrols during the run (``state.safety_net``). Administration is booked
+    monthly for the households enrolled in that month.
+    """
 
     name = "safety_net"
 
@@ -39,11 +44,7 @@ class SafetyNet(Policy):
         self.cfg: SafetyNetConfig = cfg
         state = model.state
         state.safety_net[:] = state.workers == 0
-        self.enrolled = int(state.safety_net.sum())
-
-    def start_year(self, model: PovertyModel) -> None:
-        """Book the year's administration of the enrolled households."""
-        model.ledger.spend_overhead(self.name, self.enrolled * self.cfg.admin_cost_per_household)
+        self.ever_enrolled = state.safety_net.copy()
 
     def step(self, model: PovertyModel) -> None:
         """Pay each enrolled household the gap between its guarantee and its month's net income."""
@@ -53,7 +54,11 @@ class SafetyNet(Policy):
         gap = np.where(s.safety_net, np.maximum(guarantee - net_income, 0.0), 0.0)
         paid = gap > 0
         model.ledger.transfer(self.name, paid, gap[paid])
+        # Households monitoring enrols during the run are administered from their first month.
+        self.ever_enrolled |= s.safety_net
+        admin = s.safety_net.sum() * self.cfg.admin_cost_per_household / 12
+        model.ledger.spend_overhead(self.name, admin)
 
     def metrics(self) -> dict[str, Any]:
-        """Number of enrolled households."""
-        return {"safety_net_enrolled": self.enrolled}
+        """Households enrolled at any time during the run."""
+        return {"safety_net_enrolled": int(self.ever_enrolled.sum())}
