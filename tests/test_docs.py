@@ -34,3 +34,20 @@ def test_model_doc_lists_every_population_and_shock_parameter_with_its_default()
             key = f"{group}.{f.name}"
             assert key in rows, f"docs/model.md has no row for {key}"
             assert float(rows[key]) == pytest.approx(float(lookup(cfg, key))), key
+
+
+def as_number(text: str) -> float:
+    booleans = {"true": 1.0, "false": 0.0}
+    return booleans[text] if text in booleans else float(text)
+
+
+def test_policy_doc_rows_match_the_policy_configs():
+    cfg = compose([])
+    rows = documented("policies.md")
+    for policy in fields(cfg.policies):
+        for f in fields(getattr(cfg.policies, policy.name)):
+            if f.name == "enabled":
+                continue
+            key = f"policies.{policy.name}.{f.name}"
+            assert key in rows, f"docs/policies.md has no row for {key}"
+            assert as_number(rows[key]) == pytest.approx(float(lookup(cfg, key))), key
