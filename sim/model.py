@@ -17,6 +17,7 @@ from sim.config import Config
 from sim.ledger import Ledger
 from sim.outcomes import CAUSES, annual_record
 from sim.policies import build_policies
+from sim.policies.base import Policy
 from sim.population import (
     LIFTED,
     MARGINAL,
@@ -129,6 +130,14 @@ class PovertyModel(mesa.Model):
     def finished(self) -> bool:
         """Whether all months of the run have been simulated."""
         return self.month_index >= self.cfg.months
+
+    def policy(self, name: str) -> Policy:
+        """The enabled policy ``name`` (``KeyError`` naming the enabled ones if it is not)."""
+        for policy in self.policies:
+            if policy.name == name:
+                return policy
+        enabled = ", ".join(p.name for p in self.policies) or "none"
+        raise KeyError(f"policy {name!r} is not enabled (enabled: {enabled})")
 
     def policy_stream(self, name: str) -> np.random.Generator:
         """The random stream of policy ``name`` (its lotteries never touch the shock streams)."""

@@ -15,7 +15,10 @@ from sim.policies.east_west import EastWest, EastWestConfig
 from sim.policies.industry import Industry, IndustryConfig
 from sim.policies.medical_relief import MedicalRelief, MedicalReliefConfig
 from sim.policies.monitoring import Monitoring, MonitoringConfig
+from sim.policies.relocation import Relocation, RelocationConfig
 from sim.policies.safety_net import SafetyNet, SafetyNetConfig
+from sim.policies.training import Training, TrainingConfig
+from sim.policies.workshops import Workshops, WorkshopsConfig
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -23,6 +26,9 @@ if TYPE_CHECKING:
 REGISTRY: dict[str, type[Policy]] = {
     Monitoring.name: Monitoring,
     MedicalRelief.name: MedicalRelief,
+    Workshops.name: Workshops,
+    Training.name: Training,
+    Relocation.name: Relocation,
     EastWest.name: EastWest,
     Industry.name: Industry,
     SafetyNet.name: SafetyNet,
@@ -35,6 +41,9 @@ class PoliciesConfig:
 
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     medical_relief: MedicalReliefConfig = field(default_factory=MedicalReliefConfig)
+    workshops: WorkshopsConfig = field(default_factory=WorkshopsConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    relocation: RelocationConfig = field(default_factory=RelocationConfig)
     east_west: EastWestConfig = field(default_factory=EastWestConfig)
     industry: IndustryConfig = field(default_factory=IndustryConfig)
     safety_net: SafetyNetConfig = field(default_factory=SafetyNetConfig)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import PovertyModel
-from sim.policies.east_west import EastWest
 from sim.population import LIFTED
 from sim.run import simulate
 
@@ -14,21 +13,6 @@ PLACEMENTS_ONLY = (
     "policies.east_west.purchase_share=0",
     "policies.east_west.placements_per_1000_households=30",
 )
-
-
-def _policy(model: PovertyModel) -> EastWest:
-    (policy,) = (p for p in model.policies if isinstance(p, EastWest))
-    return policy
-
-
-def _income_by_household(model: PovertyModel) -> np.ndarray:
-    """Step to the end of the run; each household's income (earned plus transfers), yuan."""
-    s = model.state
-    total = np.zeros(s.count)
-    while not model.finished:
-        model.step()
-        total += s.income_month + s.policy_transfers_month
-    return total
 
 
 def test_placements_raise_migrant_work_and_lower_relapse(small):
@@ -47,7 +31,7 @@ def test_placements_raise_migrant_work_and_lower_relapse(small):
 def test_yearly_placements_fill_but_never_exceed_capacity(small):
     # 30 per 1,000 on 600 households: 18 a year, far fewer than the candidates.
     model = simulate(small("seed=1", "years=4", *PLACEMENTS_ONLY), progress=False)
-    policy = _policy(model)
+    policy = model.policy("east_west")
     assert policy.capacity == 18
     assert policy.placements_by_year == [18] * 4
     assert policy.metrics()["east_west_placements"] == 72
@@ -61,7 +45,7 @@ def test_yearly_placements_fill_but_never_exceed_capacity(small):
         ),
         progress=False,
     )
-    policy = _policy(model)
+    policy = model.policy("east_west")
     assert all(0 < placed <= policy.capacity for placed in policy.placements_by_year)
     assert min(policy.placements_by_year) < policy.capacity
     assert sum(policy.placements_by_year) == policy.metrics()["east_west_placements"]
@@ -77,7 +61,7 @@ def test_worker_counts_stay_consistent_and_farm_income_follows_farm_workers(smal
             "policies.east_west.placements_per_1000_households=200",
         )
     )
-    s, policy = model.state, _policy(model)
+    s, policy = model.state, model.policy("east_west")
     farm_workers_start = s.farm_workers.copy()
     farm_income_start = s.farm_income.copy()
     while not model.finished:
@@ -96,17 +80,17 @@ def test_worker_counts_stay_consistent_and_farm_income_follows_farm_workers(smal
     )
 
 
-def test_purchase_premium_booked_is_income_received(small):
+def test_purchase_premium_booked_is_income_received(small, income_to_end):
     """Without placements, the households' extra income is exactly the premium booked."""
     common = ("seed=3", "years=3", "shocks=severe")
-    base = _income_by_household(PovertyModel(small(*common)))
+    base = income_to_end(PovertyModel(small(*common)))
     model = PovertyModel(
         small(*common, "policy=east_west", "policies.east_west.placements_per_1000_households=0")
     )
-    with_purchases = _income_by_household(model)
+    with_purchases = income_to_end(model)
     paid = model.ledger.paid["east_west"]
     assert paid > 0
-    assert paid == _policy(model).metrics()["east_west_purchase_premium_yuan"]
+    assert paid == model.policy("east_west").metrics()["east_west_purchase_premium_yuan"]
     np.testing.assert_allclose(with_purchases.sum() - base.sum(), paid)
     np.testing.assert_allclose(with_purchases - base, model.ledger.received, atol=1e-6)
     registered = model.state.initial_status == LIFTED
@@ -116,7 +100,7 @@ def test_purchase_premium_booked_is_income_received(small):
 def test_cost_is_premium_paid_plus_aid_and_placement_overhead(small):
     cfg = small("seed=4", "years=3", "policy=east_west")
     model = simulate(cfg, progress=False)
-    policy, ledger, ew = _policy(model), model.ledger, cfg.policies.east_west
+    policy, ledger, ew = model.policy("east_west"), model.ledger, cfg.policies.east_west
     assert policy.placements > 0
     assert ledger.paid["east_west"] == ledger.received.sum()
     expected_overhead = (

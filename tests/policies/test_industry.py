@@ -5,35 +5,19 @@ from __future__ import annotations
 import numpy as np
 
 from sim.model import PovertyModel
-from sim.policies.industry import Industry
 from sim.population import LIFTED
 from sim.run import simulate
 
 
-def _policy(model: PovertyModel) -> Industry:
-    (policy,) = (p for p in model.policies if isinstance(p, Industry))
-    return policy
-
-
-def _income_by_household(model: PovertyModel) -> np.ndarray:
-    """Step to the end of the run; each household's income (earned plus transfers), yuan."""
-    s = model.state
-    total = np.zeros(s.count)
-    while not model.finished:
-        model.step()
-        total += s.income_month + s.policy_transfers_month
-    return total
-
-
-def test_cash_crops_raise_income_of_enrolled_households(small):
+def test_cash_crops_raise_income_of_enrolled_households(small, income_to_end):
     base_income, enrolled_income = 0.0, 0.0
     for seed in range(3):
         common = (f"seed={seed}", "years=6", "population.households=2000")
         model = PovertyModel(small(*common, "policy=industry"))
-        with_industry = _income_by_household(model)
-        enrolled = _policy(model).enrolled
+        with_industry = income_to_end(model)
+        enrolled = model.policy("industry").enrolled
         assert enrolled.sum() > 0
-        base = _income_by_household(PovertyModel(small(*common)))
+        base = income_to_end(PovertyModel(small(*common)))
         enrolled_income += with_industry[enrolled].sum()
         base_income += base[enrolled].sum()
     assert enrolled_income > base_income
@@ -62,7 +46,7 @@ def test_coverage_is_never_exceeded_and_only_registered_farmers_switch(small):
     cfg = small("seed=1", "years=4", "policy=industry", "policies.industry.coverage=0.3")
     model = PovertyModel(cfg)
     uplift = 1.0 + cfg.policies.industry.farm_income_uplift
-    s, policy = model.state, _policy(model)
+    s, policy = model.state, model.policy("industry")
     registered = s.initial_status == LIFTED
     cap = int(0.3 * registered.sum())
     farm_income_start = s.farm_income.copy()
@@ -85,7 +69,7 @@ def test_coverage_is_never_exceeded_and_only_registered_farmers_switch(small):
 def test_support_and_startup_are_overhead_and_nobody_is_paid(small):
     cfg = small("seed=2", "years=3", "policy=industry")
     model = PovertyModel(cfg)
-    policy, ind = _policy(model), cfg.policies.industry
+    policy, ind = model.policy("industry"), cfg.policies.industry
     enrolled_by_year = []
     while not model.finished:
         model.step()

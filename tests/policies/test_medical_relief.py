@@ -15,11 +15,6 @@ SEEDS = range(4)
 HOUSEHOLDS = 2000
 
 
-def medical_relief_of(model: PovertyModel):
-    (policy,) = [p for p in model.policies if p.name == "medical_relief"]
-    return policy
-
-
 def test_lowers_illness_relapses_under_paired_seeds(run_small):
     base, relieved = [], []
     for seed in SEEDS:
@@ -35,7 +30,7 @@ def test_lowers_illness_relapses_under_paired_seeds(run_small):
 def test_seed_case_and_annual_cap_known_answer(small):
     """The seed's 10,000 yuan out of pocket (a 22,222-yuan bill at 55%) is relieved by 7,267."""
     model = PovertyModel(small("seed=0", "policy=medical_relief"))
-    policy, s = medical_relief_of(model), model.state
+    policy, s = model.policy("medical_relief"), model.state
     lifted = np.flatnonzero((s.initial_status == LIFTED) & (s.risk_colour < ORANGE))[0]
     other = np.flatnonzero(s.initial_status == NON_POOR)[0]
     paid = []
@@ -58,7 +53,7 @@ def test_seed_case_and_annual_cap_known_answer(small):
 
 def test_never_pays_more_than_the_months_medical_out_of_pocket_cost(small):
     model = PovertyModel(small("seed=1", "policy=medical_relief", "shocks=severe", "years=3"))
-    policy, s = medical_relief_of(model), model.state
+    policy, s = model.policy("medical_relief"), model.state
     real_cover = model.ledger.cover_expense
     excess = []
 
@@ -86,7 +81,7 @@ def test_never_pays_more_than_the_months_medical_out_of_pocket_cost(small):
 def test_money_booked_equals_money_received(small):
     model = PovertyModel(small("seed=2", "policy=medical_relief", "years=4"))
     model.run()
-    ledger, metrics = model.ledger, medical_relief_of(model).metrics()
+    ledger, metrics = model.ledger, model.policy("medical_relief").metrics()
     assert metrics["medical_relief_paid_yuan"] > 0
     assert ledger.paid["medical_relief"] == pytest.approx(ledger.received.sum())
     assert ledger.paid["medical_relief"] == pytest.approx(metrics["medical_relief_paid_yuan"])

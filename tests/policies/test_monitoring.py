@@ -25,11 +25,6 @@ def mean_relapse_rate(run_small, *overrides: str) -> float:
     return float(np.mean(rates))
 
 
-def monitoring_of(model: PovertyModel):
-    (policy,) = [p for p in model.policies if p.name == "monitoring"]
-    return policy
-
-
 def test_higher_coverage_lowers_relapse(run_small):
     not_all_registered = "policies.monitoring.cover_registered=false"
     low = mean_relapse_rate(run_small, "policies.monitoring.coverage=0.2", not_all_registered)
@@ -54,7 +49,7 @@ def test_placement_referrals_never_exceed_the_yearly_capacity(small):
         "policies.monitoring.placement_success_rate=1.0",
     )
     model = PovertyModel(cfg)
-    policy = monitoring_of(model)
+    policy = model.policy("monitoring")
     referrals, placements, per_year = 0, 0, []
     while not model.finished:
         model.step()
@@ -72,7 +67,7 @@ def test_money_booked_equals_money_received(small):
     cfg = small("seed=2", "policy=monitoring", "years=4")
     model = PovertyModel(cfg)
     model.run()
-    policy = monitoring_of(model)
+    policy = model.policy("monitoring")
     metrics = policy.metrics()
     ledger = model.ledger
     grants = metrics["monitoring_relief_grants"]
@@ -95,7 +90,7 @@ def test_colours_only_for_covered_households(small):
     )
     model = PovertyModel(cfg)
     uncovered = np.ones(model.state.count, bool)
-    uncovered[monitoring_of(model).covered] = False
+    uncovered[model.policy("monitoring").covered] = False
     assert 0 < uncovered.sum() < model.state.count
     flagged = 0
     while not model.finished:
@@ -145,7 +140,7 @@ def test_without_data_sharing_colours_change_only_at_visits_and_ignore_bills(sma
         previous = colours.copy()
     assert changed_months
     assert all(month % 3 == 2 for month in changed_months)  # visits in March, June, ...
-    assert monitoring_of(model).metrics()["monitoring_flagged_by_colour"]["orange"] == 0
+    assert model.policy("monitoring").metrics()["monitoring_flagged_by_colour"]["orange"] == 0
 
 
 def test_disabled_policy_changes_nothing(small):

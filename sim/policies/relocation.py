@@ -1,0 +1,126 @@
+"""Relocation out of high-hazard villages to resettlement sites near the county town.
+
+S20: 9.6 M people were relocated in 2016-20 for about 600 bn yuan (about 62,500 yuan per person);
+S21: 94.5% of the relocated working-age people are in work and wages are about 80% of their
+income; S24 (the seed): a housing subsidy of 40,000 yuan.
+
+- **Who and when.** Every January, up to ``relocations_per_1000_households`` households per 1,000
+  households of the county move, chosen among the households living in villages of high disaster
+  exposure (``villages.exposure == HIGH``, resettlement sites excluded): registered lifted
+  households (``initial_status == LIFTED``) and households monitoring colours orange or red
+  (``state.risk_colour >= ORANGE``) first, then the others, by lottery from the policy's own
+  stream within each group. A household moves at most once (sites are never high-exposure).
+- **Where.** ``state.village`` is set to a resettlement site (``villages.is_site``); movers are
+  assigned to the sites in turn (round robin over the run), so the sites fill evenly. From then
+  on the household faces the site's disasters (low exposure, ``shocks.disaster_rate_low``)
+  instead of its old village's.
+- **Income.** The household keeps its land but farms it from afar: its farm income falls by
+  ``farm_income_loss_share``. Each of its farm workers finds a local wage job at the site with
+  probability ``wage_job_probability`` (S21): he moves from ``farm_workers`` to
+  ``local_workers``, earns the household's local wage (which reflects its skill) and takes his
+  share of the remaining farm income with him. Migrants and returned migrants are unaffected.
+- **Money.** ``cost_per_person`` per person moved (S20: construction of the site, roads, schools,
+  follow-up services) is overhead. The ``housing_subsidy_per_household`` per household moved
+  (S24) builds the new home: it is an **in-kind** benefit, never income, so it is also booked as
+  overhead (shown separately in the metrics as ``relocation_housing_in_kind_yuan``). S20's
+  62,500 yuan per person is the programme's whole cost, housing included; with both defaults the
+  cost per household is therefore an upper bound (set ``housing_subsidy_per_household=0`` to
+  count S20 alone).
+
+What the policy observes: the village a household lives in and its exposure, registered status,
+monitoring's colour, household size and its farm workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.params import bounded, probability, required
+from sim.policies.base import Policy
+from sim.population import HIGH, LIFTED, ORANGE
+
+if TYPE_CHECKING:
+    from sim.model import PovertyModel
+
+
+@dataclass
+class RelocationConfig:
+    """Parameters of ``policies.relocation`` (defaults in ``configs/policies/relocation.yaml``)."""
+
+    enabled: bool = required()
+    relocations_per_1000_households: float = bounded(0.0, 1000.0)  # households per 1,000 a year
+    farm_income_loss_share: float = probability()  # share of farm income lost by moving
+    wage_job_probability: float = probability()  # a farm worker's chance of a wage job at a site
+    cost_per_person: float = bounded(0.0)  # yuan per person moved, once, overhead
+    housing_subsidy_per_household: float = bounded(0.0)  # yuan per household, once, in kind
+
+
+class Relocation(Policy):
+    """Annual relocation of high-exposure households to resettlement sites, by priority lottery."""
+
+    name = "relocation"
+
+    def __init__(self, cfg: RelocationConfig, model: PovertyModel):
+        super().__init__(cfg, model)
+        self.cfg: RelocationConfig = cfg
+        self.rng = model.policy_stream(self.name)
+        s, villages = model.state, model.villages
+        self.registered = s.initial_status == LIFTED
+        self.monitored_colour = ORANGE  # monitoring's orange and red households come first
+        self.high_exposure_village = (villages.exposure == HIGH) & ~villages.is_site
+        self.sites = np.flatnonzero(villages.is_site)
+        self.capacity = int(cfg.relocations_per_1000_households * s.count / 1000)
+        self.relocated = np.zeros(s.count, bool)
+        self.origin = np.full(s.count, -1, np.int32)  # village left (-1: not relocated)
+        self.households_by_year: list[int] = []
+        self.people = 0
+        self.wage_jobs = 0
+        self.construction_yuan = 0.0
+        self.housing_in_kind_yuan = 0.0
+
+    def start_year(self, model: PovertyModel) -> None:
+        """Move the year's households, change their income sources and book the costs."""
+        s, cfg = model.state, self.cfg
+        candidates = np.flatnonzero(self.high_exposure_village[s.village])
+        targeted = self.registered[candidates] | (
+            s.risk_colour[candidates] >= self.monitored_colour
+        )
+        order = np.lexsort((self.rng.random(candidates.size), ~targeted))
+        movers = candidates[order[: self.capacity]]
+        self.households_by_year.append(int(movers.size))
+
+        self.origin[movers] = s.village[movers]
+        turn = sum(self.households_by_year[:-1]) + np.arange(movers.size)
+        s.village[movers] = self.sites[turn % self.sites.size]
+        self.relocated[movers] = True
+
+        farm_workers = s.farm_workers[movers]
+        to_wage = self.rng.binomial(farm_workers, cfg.wage_job_probability)
+        kept = np.divide(
+            farm_workers - to_wage, farm_workers, out=np.ones(movers.size), where=farm_workers > 0
+        )
+        s.farm_income[movers] *= (1.0 - cfg.farm_income_loss_share) * kept
+        s.farm_workers[movers] -= to_wage.astype(s.farm_workers.dtype)
+        s.local_workers[movers] += to_wage.astype(s.local_workers.dtype)
+
+        people = int(s.size[movers].sum())
+        construction = people * cfg.cost_per_person
+        housing = movers.size * cfg.housing_subsidy_per_household
+        model.ledger.spend_overhead(self.name, construction + housing)
+        self.people += people
+        self.wage_jobs += int(to_wage.sum())
+        self.construction_yuan += construction
+        self.housing_in_kind_yuan += housing
+
+    def metrics(self) -> dict[str, Any]:
+        """Households and people moved, wage jobs found, and the cost split (yuan)."""
+        return {
+            "relocation_households": int(self.relocated.sum()),
+            "relocation_people": self.people,
+            "relocation_wage_jobs": self.wage_jobs,
+            "relocation_construction_yuan": self.construction_yuan,
+            "relocation_housing_in_kind_yuan": self.housing_in_kind_yuan,
+        }

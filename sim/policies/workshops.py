@@ -1,0 +1,233 @@
+"""Poverty-alleviation workshops: wage jobs near home for workers who cannot migrate.
+
+S17 counts 31,441 workshops employing 413,600 poor people in 22 provinces (about 13 jobs each);
+S18 and the seed (S24) report about 2,000 yuan a month in wages plus a 300-yuan monthly subsidy.
+
+- **Where.** ``workshops_per_village`` workshops, each with ``jobs_per_workshop`` jobs, open in
+  every village (and in every resettlement site with ``include_sites``) in the first month it has
+  households (a site once relocation has brought people there), and a ``startup_grant`` is
+  booked per workshop opened. After each December assessment every open workshop closes with
+  probability ``closure_rate`` (a binomial draw per village from the policy's stream); **a
+  closed workshop stays closed** for the rest of the run, and the jobs above the village's
+  remaining capacity are lost (by lottery among the village's workshop workers).
+- **Who.** Workers who cannot migrate: farm workers (``state.farm_workers``) and unemployed
+  returned migrants (``state.unemployed_migrants``) of households living in the village. The
+  targeted households come first: registered lifted households (``initial_status == LIFTED``) and
+  households monitoring colours orange or red (``state.risk_colour >= ORANGE``); then all others.
+  **Vacancies are refilled every month**: within each village, candidate workers are ranked by
+  (priority group, lottery key from the policy's stream) and the first ``vacancies`` are hired
+  (one sort over all candidates, no loop over households or villages).
+- **Pay.** A workshop worker earns ``wage_monthly`` (paid by the business: earned income added to
+  ``state.income_month``, not a policy cost). A farm worker hired gives up
+  ``farm_income_forgone_share`` of his share of the month's farm income (the household's farm
+  income at this year's prices, net of disaster damage, divided by its farm workers); a returned
+  migrant gives up nothing. The government pays ``subsidy_monthly`` per worker **to the
+  household, as a ledger transfer** (the seed's worker counts the 300 yuan in her pay). Sick
+  workers (``state.sick_workers``) do not earn: wage, forgone farm income and subsidy are paid on
+  the household's expected working share, ``1 - sick_workers / workers``, as the model pays all
+  labour income.
+- **Leaving.** A worker leaves the job when the household's farm workers or unemployed migrants
+  fall below its workshop jobs (a returned migrant who finds migrant work again, a farm worker
+  placed or trained into other work by another policy), or when the household moves to another
+  village (relocation).
+
+Workshop jobs are the policy's own arrays (``farm_jobs``, ``returnee_jobs``: jobs held by the
+household's farm workers and by its returned migrants); the state's employment counts are left
+unchanged, so a hired farm worker stays counted in ``farm_workers`` (he still farms part-time)
+and a hired returned migrant stays in ``unemployed_migrants`` (the model keeps counting his lost
+migrant wage as a job-loss in the cause of a relapse).
+
+What the policy observes: the village a household lives in, registered status, monitoring's
+colour, the household's farm workers and returned migrants (as the village registers them), the
+farm income it gives up, and its workers' sick leave (as an employer sees it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from sim.params import bounded, probability, required
+from sim.policies.base import Policy
+from sim.population import LIFTED, ORANGE
+
+if TYPE_CHECKING:
+    from sim.model import PovertyModel
+
+
+@dataclass
+class WorkshopsConfig:
+    """Parameters of ``policies.workshops`` (defaults in ``configs/policies/workshops.yaml``)."""
+
+    enabled: bool = required()
+    workshops_per_village: int = bounded(0, 100)  # workshops opened in each village
+    include_sites: bool = required()  # resettlement sites get workshops as well
+    jobs_per_workshop: int = bounded(1, 1000)  # jobs per workshop
+    closure_rate: float = probability()  # share of open workshops closing per year
+    wage_monthly: float = bounded(0.0)  # yuan per worker per month, paid by the business
+    subsidy_monthly: float = bounded(0.0)  # yuan per worker per month, government transfer
+    farm_income_forgone_share: float = probability()  # share of a farm worker's farm income
+    startup_grant: float = bounded(0.0)  # yuan per workshop opened, once
+
+
+def rank_within_groups(groups: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Order entries by group then by ``keys`` (most significant first); rank within each group.
+
+    Returns:
+        ``order`` (indices into the entries, sorted) and ``rank`` (0 for the first entry of its
+        group in ``order``, 1 for the next, ...), both of the entries' length.
+    """
+    order = np.lexsort((*reversed(keys), groups))
+    sorted_groups = groups[order]
+    first = np.searchsorted(sorted_groups, sorted_groups, side="left")
+    return order, np.arange(order.size) - first
+
+
+class Workshops(Policy):
+    """Village workshops hiring farm workers and returned migrants, targeted households first."""
+
+    name = "workshops"
+
+    def __init__(self, cfg: WorkshopsConfig, model: PovertyModel):
+        super().__init__(cfg, model)
+        self.cfg: WorkshopsConfig = cfg
+        self.rng = model.policy_stream(self.name)
+        s, villages = model.state, model.villages
+        self.registered = s.initial_status == LIFTED
+        self.monitored_colour = ORANGE  # monitoring's orange and red households come first
+        hosts = ~villages.is_site | cfg.include_sites
+        self.open = np.zeros(villages.count, np.int32)  # open workshops per village
+        self._planned = np.where(hosts, cfg.workshops_per_village, 0).astype(np.int32)
+        self._opened = np.zeros(villages.count, bool)  # its workshops have opened once
+        self.farm_jobs = np.zeros(s.count, np.int16)  # jobs held by the household's farm workers
+        self.returnee_jobs = np.zeros(s.count, np.int16)  # held by its returned migrants
+        self._village_seen = s.village.copy()
+        self.filled_by_month: list[int] = []
+        self.hires = 0
+
+    @property
+    def capacity(self) -> np.ndarray:
+        """Jobs per village in the open workshops."""
+        return self.open * self.cfg.jobs_per_workshop
+
+    def jobs_by_village(self, model: PovertyModel) -> np.ndarray:
+        """Workshop jobs filled per village."""
+        jobs = self.farm_jobs + self.returnee_jobs
+        return np.bincount(model.state.village, weights=jobs, minlength=self.open.size).astype(
+            np.int64
+        )
+
+    def step(self, model: PovertyModel) -> None:
+        """Open new workshops, release leavers' jobs, refill vacancies, pay wages and subsidies."""
+        self._open_new(model)
+        self._release_leavers(model)
+        self._hire(model)
+        self._pay(model)
+        self.filled_by_month.append(int(self.farm_jobs.sum() + self.returnee_jobs.sum()))
+
+    def end_year(self, model: PovertyModel) -> None:
+        """Close workshops; lay off, by lottery, the workers above the remaining capacity."""
+        closing = self.rng.binomial(self.open, self.cfg.closure_rate)
+        self.open -= closing.astype(self.open.dtype)
+        s = model.state
+        rows = np.arange(s.count)
+        holders = np.concatenate(
+            [np.repeat(rows, self.farm_jobs), np.repeat(rows, self.returnee_jobs)]
+        )
+        is_farm = np.arange(holders.size) < int(self.farm_jobs.sum())
+        village = s.village[holders]
+        order, rank = rank_within_groups(village, self.rng.random(holders.size))
+        laid_off = order[rank >= self.capacity[village[order]]]
+        self.farm_jobs -= self._per_household(holders[laid_off[is_farm[laid_off]]], s.count)
+        self.returnee_jobs -= self._per_household(holders[laid_off[~is_farm[laid_off]]], s.count)
+
+    def metrics(self) -> dict[str, Any]:
+        """Jobs filled (mean over the run's months), workshops and jobs open at the end, hires."""
+        return {
+            "workshops_jobs_filled": (
+                float(np.mean(self.filled_by_month)) if self.filled_by_month else 0.0
+            ),
+            "workshops_open": int(self.open.sum()),
+            "workshops_capacity": int(self.capacity.sum()),
+            "workshops_hires": self.hires,
+        }
+
+    # -- phases ---------------------------------------------------------------------------
+
+    def _open_new(self, model: PovertyModel) -> None:
+        """Open the workshops of villages with their first households; book start-up grants."""
+        inhabited = np.bincount(model.state.village, minlength=self.open.size) > 0
+        opening = inhabited & ~self._opened
+        self.open[opening] = self._planned[opening]
+        self._opened |= opening
+        model.ledger.spend_overhead(
+            self.name, int(self._planned[opening].sum()) * self.cfg.startup_grant
+        )
+
+    @staticmethod
+    def _per_household(rows: np.ndarray, count: int) -> np.ndarray:
+        """Entries per household, from the household row of each entry."""
+        return np.bincount(rows, minlength=count).astype(np.int16)
+
+    def _release_leavers(self, model: PovertyModel) -> None:
+        """Jobs end when the household moved or no longer has the workers holding them."""
+        s = model.state
+        moved = s.village != self._village_seen
+        self.farm_jobs[moved] = 0
+        self.returnee_jobs[moved] = 0
+        self._village_seen[:] = s.village
+        np.minimum(self.farm_jobs, s.farm_workers, out=self.farm_jobs)
+        np.minimum(self.returnee_jobs, s.unemployed_migrants, out=self.returnee_jobs)
+
+    def _hire(self, model: PovertyModel) -> None:
+        """Fill each village's vacancies: targeted households first, lottery within a group."""
+        s = model.state
+        vacancies = self.capacity - self.jobs_by_village(model)
+        if not (vacancies > 0).any():
+            return
+        in_open_village = vacancies[s.village] > 0
+        free_farm = (s.farm_workers - self.farm_jobs) * in_open_village
+        free_returnees = (s.unemployed_migrants - self.returnee_jobs) * in_open_village
+        rows = np.arange(s.count)
+        candidates = np.concatenate([np.repeat(rows, free_farm), np.repeat(rows, free_returnees)])
+        is_farm = np.arange(candidates.size) < int(free_farm.sum())
+        targeted = self.registered | (s.risk_colour >= self.monitored_colour)
+        village = s.village[candidates]
+        order, rank = rank_within_groups(
+            village, ~targeted[candidates], self.rng.random(candidates.size)
+        )
+        hired = order[rank < vacancies[village[order]]]
+        self.farm_jobs += self._per_household(candidates[hired[is_farm[hired]]], s.count)
+        self.returnee_jobs += self._per_household(candidates[hired[~is_farm[hired]]], s.count)
+        self.hires += hired.size
+
+    def _pay(self, model: PovertyModel) -> None:
+        """Wages and forgone farm income into the month's income; subsidies as transfers."""
+        s, cfg = model.state, self.cfg
+        assert model.year_draws is not None
+        jobs = self.farm_jobs + self.returnee_jobs
+        holders = np.flatnonzero(jobs > 0)
+        working = jobs[holders] * (1.0 - s.sick_workers[holders] / s.workers[holders])
+        market = np.where(
+            s.cash_crop[holders], model.year_draws.price_cash_crop, model.year_draws.price_staple
+        )
+        farm_month = (
+            s.farm_income[holders]
+            / 12
+            * market
+            * (1.0 + s.farm_price_premium[holders])
+            * (1.0 - s.farm_damage[holders])
+        )
+        farm_jobs = self.farm_jobs[holders]
+        forgone_per_worker = np.divide(
+            cfg.farm_income_forgone_share * farm_month,
+            s.farm_workers[holders],
+            out=np.zeros(holders.size),
+            where=farm_jobs > 0,
+        )
+        share_farm = np.divide(farm_jobs, jobs[holders])
+        s.income_month[holders] += working * (cfg.wage_monthly - share_farm * forgone_per_worker)
+        paid = working > 0
+        model.ledger.transfer(self.name, holders[paid], cfg.subsidy_monthly * working[paid])
