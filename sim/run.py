@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +12,7 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.config import Config
+from sim.files import atomic_write, atomic_write_text
 from sim.model import PovertyModel
 from sim.outcomes import summarize
 from sim.population import STATUS_NAMES
@@ -88,27 +88,12 @@ def run(cfg: Config) -> RunResult:
     return RunResult(summary, timeseries_table(model), households_table(model))
 
 
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write_outputs(result: RunResult, output_dir: Path, *, household_table: bool = True) -> None:
     """Write the tables of a run; ``summary.json`` comes last and marks the run complete."""
-    output_dir.mkdir(parents=True, exist_ok=True)
-    for table, name in ((result.timeseries, TIMESERIES_FILE), (result.households, HOUSEHOLDS_FILE)):
-        if name == HOUSEHOLDS_FILE and not household_table:
-            continue
-        tmp = output_dir / f".{name}.tmp"
-        table.to_parquet(tmp, index=False)
-        os.replace(tmp, output_dir / name)
+    tables = {TIMESERIES_FILE: result.timeseries}
+    if household_table:
+        tables[HOUSEHOLDS_FILE] = result.households
+    for name, table in tables.items():
+        atomic_write(output_dir / name, partial(table.to_parquet, index=False))
     text = json.dumps(result.summary, indent=2) + "\n"
-    atomic_write_bytes(output_dir / SUMMARY_FILE, text.encode())
+    atomic_write_text(output_dir / SUMMARY_FILE, text)

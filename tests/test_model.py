@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from sim.app import run_and_write
 from sim.model import Household, PovertyModel
@@ -116,3 +117,21 @@ def test_summary_has_the_output_contract_keys(small, tmp_path):
         assert key in summary
     assert (tmp_path / "plots" / "dashboard.png").stat().st_size > 10_000
     assert len(pd.read_parquet(tmp_path / "timeseries.parquet")) == 24
+
+
+def test_result_files_are_complete_and_readable_by_others(small, tmp_path):
+    """Files are written through a temporary file and a rename; none is left behind, and the
+    results keep the usual permissions (a temporary file is created readable by its owner only).
+    """
+    run_and_write(small("years=1", "output.plots=false"), tmp_path)
+    files = sorted(p.name for p in tmp_path.iterdir() if p.is_file())
+    assert not [name for name in files if name.startswith(".")]
+    for name in ("summary.json", "timeseries.parquet"):
+        assert (tmp_path / name).stat().st_mode & 0o044 == 0o044
+
+
+def test_policy_lookup_names_the_enabled_policies(small):
+    model = PovertyModel(small("policy=medical_relief"))
+    assert model.policy("medical_relief").name == "medical_relief"
+    with pytest.raises(KeyError, match="enabled: medical_relief"):
+        model.policy("workshops")
