@@ -185,42 +185,46 @@ class PovertyModel(mesa.Model):
         s, c = self.state, self.cfg.shocks
         per_person = monthly_rate(c.hospitalisation_rate)
         hazard = per_person * s.size * np.where(s.chronic_illness, c.chronic_illness_multiplier, 1)
-        hospitalised = draws.illness_u < -np.expm1(-hazard)
-        cost = np.where(
-            hospitalised,
-            c.hospital_cost_median * np.exp(c.hospital_cost_sigma * draws.illness_cost_z),
-            0.0,
+        # A few percent of households are hospitalised in a month: the bills are computed on
+        # their rows only (indices, which numpy updates much faster than boolean masks).
+        hospitalised = np.flatnonzero(draws.illness_u < -np.expm1(-hazard))
+        cost = c.hospital_cost_median * np.exp(
+            c.hospital_cost_sigma * draws.illness_cost_z[hospitalised]
         )
-        out_of_pocket = cost * (1.0 - s.reimbursement_rate)
-        s.medical_cost_month[:] = cost
-        s.medical_oop_month[:] = out_of_pocket
-        s.expense_month[:] = out_of_pocket
-        s.loss_illness_ytd += out_of_pocket
-        serious = (
-            hospitalised & (draws.illness_serious_u < c.serious_illness_share) & (s.workers > 0)
-        )
+        out_of_pocket = cost * (1.0 - s.reimbursement_rate[hospitalised])
+        for month_flow in (s.medical_cost_month, s.medical_oop_month, s.expense_month):
+            month_flow[:] = 0.0
+        s.medical_cost_month[hospitalised] = cost
+        s.medical_oop_month[hospitalised] = out_of_pocket
+        s.expense_month[hospitalised] = out_of_pocket
+        s.loss_illness_ytd[hospitalised] += out_of_pocket
+        serious = hospitalised[
+            (draws.illness_serious_u[hospitalised] < c.serious_illness_share)
+            & (s.workers[hospitalised] > 0)
+        ]
         s.sick_workers[serious] = np.minimum(s.sick_workers[serious] + 1, s.workers[serious])
         s.sick_months_left[serious] = c.recovery_months
         self._month_stats.update(
-            hospitalisations=int(hospitalised.sum()),
-            serious_illnesses=int(serious.sum()),
-            hospital_cost_yuan=float(cost.sum()),
-            medical_out_of_pocket_yuan=float(out_of_pocket.sum()),
+            hospitalisations=len(hospitalised),
+            serious_illnesses=len(serious),
+            hospital_cost_yuan=float(s.medical_cost_month.sum()),
+            medical_out_of_pocket_yuan=float(s.medical_oop_month.sum()),
         )
 
     def _disasters(self, draws: MonthDraws) -> None:
         """Covariate village disasters: farm income destroyed for the year, repair costs."""
         s, v = self.state, self.villages
         struck = draws.disaster_u < self._disaster_rate[v.exposure]
-        hit = struck[s.village]
-        severity = draws.disaster_severity[s.village]
-        np.maximum(s.farm_damage, np.where(hit, severity, 0.0), out=s.farm_damage)
-        repair = np.where(hit, severity * self.cfg.shocks.disaster_repair_cost, 0.0)
+        hit = np.flatnonzero(struck[s.village])  # households of struck villages
+        severity = draws.disaster_severity[s.village[hit]]
+        s.farm_damage[hit] = np.maximum(s.farm_damage[hit], severity)
+        repair = np.zeros(s.count)
+        repair[hit] = severity * self.cfg.shocks.disaster_repair_cost
         s.expense_month += repair
         s.loss_disaster_ytd += repair
         self._month_stats.update(
             disaster_villages=int(struck.sum()),
-            households_hit_by_disaster=int(hit.sum()),
+            households_hit_by_disaster=len(hit),
             disaster_repair_yuan=float(repair.sum()),
         )
 
@@ -258,10 +262,9 @@ class PovertyModel(mesa.Model):
         s.loss_disaster_ytd += farm_normal * price * s.farm_damage
         wages = (s.local_workers * s.local_wage + s.migrant_workers * s.migrant_wage) / 12
         labour = farm + wages
-        sick_share = np.divide(
-            s.sick_workers, s.workers, out=np.zeros(s.count), where=s.workers > 0
-        )
-        lost_to_sickness = labour * sick_share
+        sick = np.flatnonzero((s.sick_workers > 0) & (s.workers > 0))  # a few percent
+        lost_to_sickness = np.zeros(s.count)
+        lost_to_sickness[sick] = labour[sick] * (s.sick_workers[sick] / s.workers[sick])
         s.loss_illness_ytd += lost_to_sickness
         s.loss_job_ytd += s.unemployed_migrants * s.migrant_wage / 12
         s.income_month[:] = labour - lost_to_sickness + (s.transfer_income + s.property_income) / 12
@@ -276,8 +279,8 @@ class PovertyModel(mesa.Model):
         s.uncovered_expense_ytd += s.expense_month - from_savings
         s.income_ytd += income
         s.savings += pop.saving_rate * np.maximum(income, 0.0)
-        s.sick_months_left[s.sick_months_left > 0] -= 1
-        s.sick_workers[s.sick_months_left == 0] = 0
+        s.sick_months_left -= s.sick_months_left > 0  # count down to 0 (True is 1)
+        s.sick_workers *= s.sick_months_left > 0  # back at work when no month is left
 
         months_elapsed = self.month_of_year + 1
         projected = (s.income_ytd - s.uncovered_expense_ytd) * (12 / months_elapsed) / s.size

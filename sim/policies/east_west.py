@@ -92,14 +92,15 @@ class EastWest(Policy):
         """Track lost placements, pay the wage and purchase premiums, place this month's quota."""
         s = model.state
         self._track_job_losses(model)
-        sick_share = np.divide(
-            s.sick_workers, s.workers, out=np.zeros(s.count), where=s.workers > 0
-        )
-        s.income_month += (
-            self.placed * s.migrant_wage * self.cfg.wage_premium / 12 * (1.0 - sick_share)
+        placed = np.flatnonzero(self.placed)
+        s.income_month[placed] += (
+            self.placed[placed]
+            * s.migrant_wage[placed]
+            * (self.cfg.wage_premium / 12)
+            * (1.0 - s.sick_workers[placed] / s.workers[placed])
         )
         targeted = self.registered | (s.risk_colour >= self.monitored_colour)
-        self._buy_farm_products(model, targeted, sick_share)
+        self._buy_farm_products(model, np.flatnonzero(targeted))
         self._place_workers(model, targeted)
         self._migrants_seen = s.migrant_workers.astype(np.int32)
 
@@ -128,57 +129,81 @@ class EastWest(Policy):
             )
         np.minimum(self.placed, s.migrant_workers, out=self.placed)
 
-    def _buy_farm_products(
-        self, model: PovertyModel, targeted: np.ndarray, sick_share: np.ndarray
-    ) -> None:
-        """Pay the premium on the share of this month's farm sales the eastern buyers take."""
+    def _buy_farm_products(self, model: PovertyModel, targeted: np.ndarray) -> None:
+        """Pay the premium on the share of this month's farm sales the eastern buyers take.
+
+        ``targeted`` are the rows of the targeted households. Sales are the month's farm income
+        at this year's prices, net of disaster damage and of the working share lost to sickness.
+        """
         s, cfg = model.state, self.cfg
         rate = cfg.purchase_share * cfg.purchase_price_margin
         if rate <= 0:
             return
         assert model.year_draws is not None
+        rows = targeted[s.farm_income[targeted] > 0]
         market = np.where(
-            s.cash_crop, model.year_draws.price_cash_crop, model.year_draws.price_staple
+            s.cash_crop[rows], model.year_draws.price_cash_crop, model.year_draws.price_staple
         )
-        sales = s.farm_income / 12 * market * (1.0 - s.farm_damage) * (1.0 - sick_share)
+        working = 1.0 - np.divide(
+            s.sick_workers[rows],
+            s.workers[rows],
+            out=np.zeros(rows.size),
+            where=s.workers[rows] > 0,
+        )
+        sales = s.farm_income[rows] / 12 * market * (1.0 - s.farm_damage[rows]) * working
         premium = rate * sales
-        paid = targeted & (premium > 0)
-        model.ledger.transfer(self.name, paid, premium[paid])
+        paid = premium > 0
+        model.ledger.transfer(self.name, rows[paid], premium[paid])
         self.purchase_premium_yuan += float(premium[paid].sum())
 
     def _place_workers(self, model: PovertyModel, targeted: np.ndarray) -> None:
-        """Place up to this month's quota by lottery, targeted households' workers first."""
+        """Place up to this month's quota by lottery, targeted households' workers first.
+
+        Every candidate worker has the same chance within his group: first the unemployed
+        returned migrants and farm workers of targeted households, then the unemployed returned
+        migrants of the others. Only the month's few placements are drawn and updated (the quota
+        is a small fraction of the candidates), never a full shuffle of all of them.
+        """
         s = model.state
         quota = self.capacity * (model.month_of_year + 1) // 12 - self.placed_this_year
         if quota <= 0:
             return
-        rows = np.arange(s.count)
-        # Each candidate worker is one entry: (household, is a farm worker).
-        first = np.concatenate(
-            [
-                np.repeat(rows[targeted], s.unemployed_migrants[targeted]),
-                np.repeat(rows[targeted], s.farm_workers[targeted]),
-            ]
+        first = np.flatnonzero(targeted)
+        # The first group's entries: each targeted household's unemployed migrants, then (a second
+        # block of the same rows) its farm workers.
+        first_rows = np.concatenate([first, first])
+        chosen = draw_workers(
+            self.rng, np.concatenate([s.unemployed_migrants[first], s.farm_workers[first]]), quota
         )
-        first_is_farm = np.arange(len(first)) >= int(s.unemployed_migrants[targeted].sum())
-        second = np.repeat(rows[~targeted], s.unemployed_migrants[~targeted])
-        chosen_first = self.rng.permutation(len(first))[:quota]
-        chosen_second = self.rng.permutation(len(second))[: quota - len(chosen_first)]
-        farm = np.bincount(first[chosen_first[first_is_farm[chosen_first]]], minlength=s.count)
-        unemployed = np.bincount(
-            first[chosen_first[~first_is_farm[chosen_first]]], minlength=s.count
-        ) + np.bincount(second[chosen_second], minlength=s.count)
-
-        share_kept = np.divide(
-            s.farm_workers - farm, s.farm_workers, out=np.ones(s.count), where=s.farm_workers > 0
+        is_farm = chosen >= first.size
+        second = np.flatnonzero(~targeted & (s.unemployed_migrants > 0))
+        chosen_second = draw_workers(self.rng, s.unemployed_migrants[second], quota - chosen.size)
+        farm_rows, farm = np.unique(first_rows[chosen[is_farm]], return_counts=True)
+        unemployed_rows, unemployed = np.unique(
+            np.concatenate([first_rows[chosen[~is_farm]], second[chosen_second]]),
+            return_counts=True,
         )
-        s.farm_income *= share_kept
-        s.farm_workers -= farm.astype(s.farm_workers.dtype)
-        s.unemployed_migrants -= unemployed.astype(s.unemployed_migrants.dtype)
-        s.migrant_workers += (farm + unemployed).astype(s.migrant_workers.dtype)
-        self.placed += (farm + unemployed).astype(np.int32)
 
-        count = len(chosen_first) + len(chosen_second)
+        s.farm_income[farm_rows] *= (s.farm_workers[farm_rows] - farm) / s.farm_workers[farm_rows]
+        s.farm_workers[farm_rows] -= farm.astype(s.farm_workers.dtype)
+        s.unemployed_migrants[unemployed_rows] -= unemployed.astype(s.unemployed_migrants.dtype)
+        for rows, placed in ((farm_rows, farm), (unemployed_rows, unemployed)):
+            s.migrant_workers[rows] += placed.astype(s.migrant_workers.dtype)
+            self.placed[rows] += placed.astype(self.placed.dtype)
+
+        count = chosen.size + chosen_second.size
         self.placed_this_year += count
         self.placements += count
         model.ledger.spend_overhead(self.name, count * self.cfg.placement_cost_per_worker)
+
+
+def draw_workers(rng: np.random.Generator, workers: np.ndarray, k: int) -> np.ndarray:
+    """Draw ``k`` of the workers (all if fewer) without replacement, each with the same chance.
+
+    ``workers[i]`` is the number of candidate workers of entry ``i`` (a household); returns the
+    entry of each worker drawn, so an entry appears as often as its workers were drawn.
+    """
+    ends = np.cumsum(workers, dtype=np.int64)
+    total = int(ends[-1]) if ends.size else 0
+    drawn = rng.choice(total, size=min(max(k, 0), total), replace=False)
+    return np.searchsorted(ends, drawn, side="right")

@@ -1,0 +1,283 @@
+"""The per-agent baseline: the engine's core household rules written the way a Mesa user would.
+
+Each household is a ``mesa.Agent`` that holds its own attributes as Python numbers, and every month
+the model calls ``Household.step`` on each agent through ``AgentSet.shuffle_do``. The rules are
+those of :class:`sim.model.PovertyModel` without policies, operation for operation: illness
+(hospital bill, out-of-pocket share, a worker off sick), village disasters (farm income destroyed
+for the year, repair costs), the migrant labour market (job losses, re-employment), the month's
+income and savings, and the December assessment (status, relapse, cause). The engine's monthly
+statistics are not kept.
+
+Random numbers come from the engine's own :class:`sim.shocks.ShockDraws` (the same named streams
+of the same seed, drawn as arrays once a month); each agent reads its own entries. Both
+implementations therefore face the same illnesses and disasters, which is what
+``tests/test_benchmark_baseline.py`` checks. Reading a list entry costs an agent about what a call
+to ``self.random.random()`` would, so the baseline is not slowed by its random numbers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.config import Config
+from sim.outcomes import CAUSES, annual_record
+from sim.population import (
+    LIFTED,
+    MARGINAL,
+    NEWLY_POOR,
+    RELAPSED,
+    HouseholdState,
+    generate_population,
+)
+from sim.shocks import ShockDraws, monthly_rate
+
+
+class Household(mesa.Agent):
+    """One household with its own attributes (yuan, persons, months; see HouseholdState)."""
+
+    def __init__(self, model: PerAgentModel, state: HouseholdState, row: int):
+        super().__init__(model)
+        self.row = row  # its index into the month's draws
+        self.village = int(state.village[row])
+        self.size = int(state.size[row])
+        self.workers = int(state.workers[row])
+        self.chronic_illness = bool(state.chronic_illness[row])
+        self.initial_status = int(state.initial_status[row])
+        self.status = int(state.status[row])
+        self.local_workers = int(state.local_workers[row])
+        self.migrant_workers = int(state.migrant_workers[row])
+        self.unemployed_migrants = int(state.unemployed_migrants[row])
+        self.farm_income = float(state.farm_income[row])
+        self.local_wage = float(state.local_wage[row])
+        self.migrant_wage = float(state.migrant_wage[row])
+        self.transfer_income = float(state.transfer_income[row])
+        self.property_income = float(state.property_income[row])
+        self.cash_crop = bool(state.cash_crop[row])
+        self.farm_price_premium = float(state.farm_price_premium[row])
+        self.savings = float(state.savings[row])
+        self.reimbursement_rate = float(state.reimbursement_rate[row])
+        self.sick_workers = 0
+        self.sick_months_left = 0
+        self.farm_damage = 0.0
+        self.income_month = 0.0
+        self.expense_month = 0.0
+        self.start_year_accounts()
+        self.per_capita_income = float(state.per_capita_income[row])
+        self.below_line = bool(state.below_line[row])
+        self.ever_relapsed = False
+        self.at_risk_lifted = False  # set by the assessment, for the model's tallies
+        self.at_risk_other = False
+        self.relapsed = False
+        self.newly_poor = False
+        self.relapse_cause = len(CAUSES) - 1
+
+    def step(self) -> None:
+        """One month of this household's life."""
+        self.fall_ill()
+        self.suffer_disaster()
+        self.work_as_migrant()
+        self.earn_income()
+        self.close_month()
+
+    def fall_ill(self) -> None:
+        """Perhaps a hospitalisation: the bill's out-of-pocket part, perhaps a worker off sick."""
+        model = self.model
+        shocks = model.cfg.shocks
+        multiplier = shocks.chronic_illness_multiplier if self.chronic_illness else 1.0
+        hazard = model.hospitalisation_per_person * self.size * multiplier
+        if model.illness_u[self.row] < -math.expm1(-hazard):
+            cost = shocks.hospital_cost_median * math.exp(
+                shocks.hospital_cost_sigma * model.illness_cost_z[self.row]
+            )
+            out_of_pocket = cost * (1.0 - self.reimbursement_rate)
+            self.expense_month = out_of_pocket
+            self.loss_illness_ytd += out_of_pocket
+            serious = model.illness_serious_u[self.row] < shocks.serious_illness_share
+            if serious and self.workers > 0:
+                self.sick_workers = min(self.sick_workers + 1, self.workers)
+                self.sick_months_left = shocks.recovery_months
+        else:
+            self.expense_month = 0.0
+
+    def suffer_disaster(self) -> None:
+        """If the village is struck: part of the year's farm income lost, repairs to pay."""
+        model = self.model
+        if model.village_struck[self.village]:
+            severity = model.village_severity[self.village]
+            self.farm_damage = max(self.farm_damage, severity)
+            repair = severity * model.cfg.shocks.disaster_repair_cost
+            self.expense_month += repair
+            self.loss_disaster_ytd += repair
+
+    def work_as_migrant(self) -> None:
+        """A migrant may lose the job; an unemployed migrant may find one."""
+        model = self.model
+        if model.job_loss_hazard < 1:
+            any_loss = -math.expm1(self.migrant_workers * model.log_job_kept)
+        else:
+            any_loss = 1.0
+        loses = self.migrant_workers > 0 and model.job_loss_u[self.row] < any_loss
+        finds = (
+            self.unemployed_migrants > 0
+            and model.reemployment_u[self.row] < model.cfg.shocks.reemployment_rate
+        )
+        change = int(finds) - int(loses)
+        self.migrant_workers += change
+        self.unemployed_migrants -= change
+
+    def earn_income(self) -> None:
+        """The month's income from the farm, wages and regular transfers, and what shocks took."""
+        year = self.model.year_draws
+        market = year.price_cash_crop if self.cash_crop else year.price_staple
+        price = market * (1.0 + self.farm_price_premium)
+        farm_normal = self.farm_income / 12
+        farm = farm_normal * price * (1.0 - self.farm_damage)
+        self.loss_price_ytd += farm_normal * max(1.0 - market, 0.0)
+        self.loss_disaster_ytd += farm_normal * price * self.farm_damage
+        wages = (
+            self.local_workers * self.local_wage + self.migrant_workers * self.migrant_wage
+        ) / 12
+        labour = farm + wages
+        sick_share = self.sick_workers / self.workers if self.workers > 0 else 0.0
+        lost_to_sickness = labour * sick_share
+        self.loss_illness_ytd += lost_to_sickness
+        self.loss_job_ytd += self.unemployed_migrants * self.migrant_wage / 12
+        self.income_month = (
+            labour - lost_to_sickness + (self.transfer_income + self.property_income) / 12
+        )
+
+    def close_month(self) -> None:
+        """Pay shock expenses from savings, book the month, count down sickness."""
+        from_savings = min(self.expense_month, max(self.savings, 0.0))
+        self.savings -= from_savings
+        self.uncovered_expense_ytd += self.expense_month - from_savings
+        self.income_ytd += self.income_month
+        self.savings += self.model.cfg.population.saving_rate * max(self.income_month, 0.0)
+        if self.sick_months_left > 0:
+            self.sick_months_left -= 1
+        if self.sick_months_left == 0:
+            self.sick_workers = 0
+
+    def assess_year(self) -> None:
+        """December: per-capita income net of uncovered shock costs against the line."""
+        per_capita = (self.income_ytd - self.uncovered_expense_ytd) / self.size
+        below = per_capita < self.model.line
+        lifted = self.initial_status == LIFTED
+        self.at_risk_lifted = lifted and not self.below_line
+        self.at_risk_other = not lifted and not self.below_line
+        self.relapsed = self.at_risk_lifted and below
+        self.newly_poor = self.at_risk_other and below
+        if self.relapsed:
+            losses = [
+                self.loss_illness_ytd,
+                self.loss_disaster_ytd,
+                self.loss_job_ytd,
+                self.loss_price_ytd,
+            ]
+            largest = max(losses)
+            self.relapse_cause = losses.index(largest) if largest > 0 else len(CAUSES) - 1
+            self.ever_relapsed = True
+            self.status = RELAPSED
+        if self.newly_poor:
+            self.status = NEWLY_POOR
+        if not below and self.below_line:
+            self.status = LIFTED if lifted else MARGINAL
+        self.per_capita_income = per_capita
+        self.below_line = below
+        self.start_year_accounts()
+
+    def start_year_accounts(self) -> None:
+        """Zero the year's income, uncovered expenses, losses by cause and farm damage."""
+        self.income_ytd = 0.0
+        self.uncovered_expense_ytd = 0.0
+        self.loss_illness_ytd = 0.0
+        self.loss_disaster_ytd = 0.0
+        self.loss_job_ytd = 0.0
+        self.loss_price_ytd = 0.0
+        self.farm_damage = 0.0
+
+
+class PerAgentModel(mesa.Model):
+    """The same county as :class:`sim.model.PovertyModel` (same config and seed), no policies.
+
+    Args:
+        cfg: a validated run config; its ``policies`` are ignored.
+    """
+
+    def __init__(self, cfg: Config):
+        super().__init__(rng=cfg.seed)
+        self.cfg = cfg
+        self.line = cfg.poverty.line
+        state, villages = generate_population(
+            cfg.population, cfg.poverty, cfg.shocks.reimbursement_rate, cfg.seed
+        )
+        self.shocks = ShockDraws(cfg.shocks, cfg.seed, state.count, villages.count)
+        s = cfg.shocks
+        self.hospitalisation_per_person = float(monthly_rate(s.hospitalisation_rate))
+        by_exposure = monthly_rate(
+            np.array([s.disaster_rate_low, s.disaster_rate_medium, s.disaster_rate_high])
+        )
+        self.village_disaster_rate = by_exposure[villages.exposure].tolist()
+        self.month_index = 0
+        self.annual: list[dict[str, Any]] = []
+        for row in range(state.count):
+            Household(self, state, row)
+
+    @property
+    def year(self) -> int:
+        """Calendar year of the current month."""
+        return self.cfg.start_year + self.month_index // 12
+
+    def step(self) -> None:
+        """Advance one month: draw the shocks, step every household in random order."""
+        if self.month_index % 12 == 0:
+            self.year_draws = self.shocks.year()
+            s = self.cfg.shocks
+            annual = s.job_loss_rate * (s.downturn_multiplier if self.year_draws.downturn else 1.0)
+            self.job_loss_hazard = float(monthly_rate(min(annual, 1.0)))
+            self.log_job_kept = (
+                math.log1p(-self.job_loss_hazard) if self.job_loss_hazard < 1 else 0.0
+            )
+        draws = self.shocks.month()
+        self.illness_u = draws.illness_u.tolist()
+        self.illness_cost_z = draws.illness_cost_z.tolist()
+        self.illness_serious_u = draws.illness_serious_u.tolist()
+        self.job_loss_u = draws.job_loss_u.tolist()
+        self.reemployment_u = draws.reemployment_u.tolist()
+        self.village_severity = draws.disaster_severity.tolist()
+        self.village_struck = [
+            u < rate
+            for u, rate in zip(draws.disaster_u.tolist(), self.village_disaster_rate, strict=True)
+        ]
+        self.agents.shuffle_do("step")
+        if self.month_index % 12 == 11:
+            self.assess_year()
+        self.month_index += 1
+
+    def assess_year(self) -> None:
+        """Every household's assessment, then the year's tallies."""
+        households = self.agents
+        households.do("assess_year")
+        relapsed = households.select(lambda h: h.relapsed)
+        causes = Counter(h.relapse_cause for h in relapsed)
+        self.annual.append(
+            annual_record(
+                year=self.year,
+                at_risk_lifted=households.agg("at_risk_lifted", sum),
+                relapses=len(relapsed),
+                at_risk_others=households.agg("at_risk_other", sum),
+                newly_poor=households.agg("newly_poor", sum),
+                people_below=sum(h.size for h in households if h.below_line),
+                people=households.agg("size", sum),
+                causes=np.array([causes[i] for i in range(len(CAUSES))]),
+            )
+        )
+
+    def column(self, name: str) -> np.ndarray:
+        """Attribute ``name`` of every household, in the engine's row order."""
+        return np.array([getattr(h, name) for h in sorted(self.agents, key=lambda h: h.row)])
