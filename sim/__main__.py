@@ -1,5 +1,5 @@
 """``python -m sim``: run the configured scenario (see ``sim.app``)."""
 
-from sim.app import main
+from sim.app import cli
 
-main()
+cli()

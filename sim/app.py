@@ -7,6 +7,7 @@ import logging
 import math
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -123,3 +124,85 @@ def main(raw: DictConfig) -> float:
         print(format_summary(result.summary))
         print(f"outputs: {output_dir}")
     return float(result.summary["relapse_rate"])
+
+
+def command_line_error(args: Sequence[str]) -> str | None:
+    """A one-line description of an override the configs cannot take, or None.
+
+    Hydra reports an unknown option of a config group or an unknown key over several lines,
+    with a hint about its own syntax; this check composes the configs first (for a sweep, with the
+    first value of each swept key, and every option of a swept config group) and names the
+    override and what is allowed instead. Range and
+    type checks are left to :func:`sim.config.load_config`: in a sweep a bad value fails its run
+    only.
+    """
+    from hydra import compose, initialize_config_dir
+    from hydra._internal.utils import get_args_parser
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    try:
+        parsed, _ = get_args_parser().parse_known_args(list(args))
+        overrides = OverridesParser.create().parse_overrides(parsed.overrides)
+    except (SystemExit, HydraException):
+        return None  # Hydra reports malformed command lines itself
+    if parsed.config_dir or parsed.config_name or parsed.experimental_rerun:
+        return None
+    together: list[str] = []  # one value per key: a single run standing for the command line
+    more_options: list[str] = []  # the other options of swept config groups
+    for o in overrides:
+        if o.key_or_group.startswith("hydra"):
+            continue
+        if not o.is_sweep_override():
+            together.append(o.input_line or f"{o.get_key_element()}={o.value()}")
+            continue
+        values = [f"{o.get_key_element()}={v}" for v in o.sweep_string_iterator()]
+        together.append(values[0])
+        if (CONFIG_DIR / o.key_or_group).is_dir():
+            more_options += values[1:]
+    errors = (HydraException, OmegaConfBaseException)
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        defaults = OmegaConf.to_container(compose(config_name="config"))
+        try:
+            compose(config_name="config", overrides=together)
+        except errors as exc:
+            combined: Exception | None = exc
+        else:
+            combined = None
+        for override in together + more_options if combined else more_options:
+            try:
+                compose(config_name="config", overrides=[override])
+            except errors as exc:
+                return _one_line(override, exc, defaults)
+        if combined is not None:
+            return _one_line(" ".join(together), combined, defaults)
+    return None
+
+
+def _one_line(override: str, exc: Exception, defaults: Any) -> str:
+    """``override``'s error in one line, with the options or keys allowed in its place."""
+    key = override.split("=", 1)[0].lstrip("+~")
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    options = getattr(exc, "options", None)  # a config group's options (MissingConfigException)
+    if options:
+        return f"{override}: no such option; allowed {key}: {', '.join(options)}"
+    node, parent = defaults, list[str]()
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            break
+        node, parent = node[part], [*parent, part]
+    if isinstance(node, dict) and len(parent) < len(key.split(".")):
+        where = ".".join(parent) or "the top level"
+        return f"{override}: no such key; allowed under {where}: {', '.join(node)}"
+    return f"{override}: {'; '.join(lines)}"
+
+
+def cli(args: Sequence[str] | None = None) -> None:
+    """``python -m sim``: check the overrides, then hand over to Hydra (see :func:`main`)."""
+    error = command_line_error(sys.argv[1:] if args is None else args)
+    if error is not None:
+        print(f"error: {error}", file=sys.stderr)
+        sys.exit(2)
+    main()
