@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -137,3 +138,5 @@ class SweepReport(Callback):
         print(report.describe())
         if len(report.failed) or len(report.missing):
             print(f"some runs did not finish; the report lists them: {report.folder / 'report.md'}")
+        if len(report.failed):
+            sys.exit(1)  # after the report: the sweep's exit status tells scripts a run failed

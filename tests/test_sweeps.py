@@ -23,14 +23,15 @@ SMALL = ("population=small", "output.plots=false", "output.household_table=false
 POLICY_X_SEED = ("policy=none,monitoring", "seed=0,1,2", "years=3")
 
 
-def run_sweep(sweep_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def run_sweep(sweep_dir: Path, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:
+    """Run a sweep of the small county; check its exit status (1 when a run failed)."""
     done = subprocess.run(
         [sys.executable, "-m", "sim", "-m", *SMALL, *args, f"hydra.sweep.dir={sweep_dir}"],
         capture_output=True,
         text=True,
         timeout=300,
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == status, done.stderr
     return done
 
 
@@ -135,7 +136,9 @@ def test_a_failing_run_is_recorded_and_the_others_are_reported(tmp_path, monkeyp
     sweep_dir = tmp_path / "failing"
     argv = ["sim", "-m", *SMALL, "years=2", "seed=0,1,2", "hydra/launcher=basic"]
     monkeypatch.setattr(sys, "argv", [*argv, f"hydra.sweep.dir={sweep_dir}"])
-    sim.app.main()
+    with pytest.raises(SystemExit) as exited:  # after the report, with status 1
+        sim.app.main()
+    assert exited.value.code == 1
 
     error = json.loads((sweep_dir / "1" / "error.json").read_text())
     assert error["type"] == "RuntimeError"
@@ -151,7 +154,9 @@ def test_a_failing_run_is_recorded_and_the_others_are_reported(tmp_path, monkeyp
 
 def test_a_bad_value_in_one_run_of_a_sweep_fails_that_run_only(tmp_path):
     sweep_dir = tmp_path / "bad_value"
-    done = run_sweep(sweep_dir, "seed=0", "shocks.hospitalisation_rate=0.138,1.5", "years=2")
+    done = run_sweep(
+        sweep_dir, "seed=0", "shocks.hospitalisation_rate=0.138,1.5", "years=2", status=1
+    )
     assert "1 failed" in done.stdout
     error = json.loads((sweep_dir / "1" / "error.json").read_text())
     assert error["type"] == "ConfigError"
