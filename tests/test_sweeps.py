@@ -195,3 +195,14 @@ def test_policy_comparison_sweeps_every_policy_preset():
     presets = {p.stem for p in (CONFIG_DIR / "policy").glob("*.yaml")}
     assert set(swept) == presets
     assert swept[0] == "none" and swept[-1] == "all"
+
+
+def test_sweep_time_benchmark_times_the_study_and_compares_the_results(capsys):
+    from benchmarks import sweep_time
+
+    sweep_time.main(["--workers", "1", "2", "--", *SMALL, "years=1", "seed=0", "policy=none,all"])
+    lines = dict(line.split("=", 1) for line in capsys.readouterr().out.splitlines())
+    assert float(lines["sweep_wall_s[workers:1]"]) > 0
+    assert lines["runs[workers:2]"] == "2 of 2 planned (0 failed, 0 missing)"
+    assert lines["identical_results"] == "true"
+    assert "summary.csv" in lines["report_files"].split(",")
