@@ -19,13 +19,13 @@ income; S24 (the seed): a housing subsidy of 40,000 yuan.
   probability ``wage_job_probability`` (S21): he moves from ``farm_workers`` to
   ``local_workers``, earns the household's local wage (which reflects its skill) and takes his
   share of the remaining farm income with him. Migrants and returned migrants are unaffected.
-- **Money.** ``cost_per_person`` per person moved (S20: construction of the site, roads, schools,
-  follow-up services) is overhead. The ``housing_subsidy_per_household`` per household moved
-  (S24) builds the new home: it is an **in-kind** benefit, never income, so it is also booked as
-  overhead (shown separately in the metrics as ``relocation_housing_in_kind_yuan``). S20's
-  62,500 yuan per person is the programme's whole cost, housing included; with both defaults the
-  cost per household is therefore an upper bound (set ``housing_subsidy_per_household=0`` to
-  count S20 alone).
+- **Money.** ``cost_per_person`` per person moved (S20: about 600 bn yuan for 9.6 M people) is
+  the programme's whole cost: the new home, construction of the site, roads, schools, follow-up
+  services. The ``housing_subsidy_per_household`` (S24) is the part of it a household receives
+  as its new home: an **in-kind** benefit, never income. Both are overhead; the metrics split the
+  cost into ``relocation_housing_in_kind_yuan`` and the rest, ``relocation_construction_yuan``.
+  A household's cost is ``max(size * cost_per_person, housing_subsidy_per_household)``, so the
+  subsidy is never counted on top of S20's figure.
 
 What the policy observes: the village a household lives in and its exposure, registered status,
 monitoring's colour, household size and its farm workers.
@@ -106,9 +106,12 @@ class Relocation(Policy):
         s.farm_workers[movers] -= to_wage.astype(s.farm_workers.dtype)
         s.local_workers[movers] += to_wage.astype(s.local_workers.dtype)
 
+        # S20's cost per person is the programme's whole cost, the new home included: the housing
+        # subsidy (S24) is the part of it each household receives in kind, never added on top.
         people = int(s.size[movers].sum())
-        construction = people * cfg.cost_per_person
+        whole = np.maximum(s.size[movers] * cfg.cost_per_person, cfg.housing_subsidy_per_household)
         housing = movers.size * cfg.housing_subsidy_per_household
+        construction = float(whole.sum()) - housing
         model.ledger.spend_overhead(self.name, construction + housing)
         self.people += people
         self.wage_jobs += int(to_wage.sum())

@@ -96,9 +96,13 @@ def test_construction_and_in_kind_housing_are_overhead_never_income(small):
     assert metrics["relocation_households"] == moved.sum() > 0
     assert metrics["relocation_people"] == model.state.size[moved].sum()
     assert ledger.paid["relocation"] == 0.0 == ledger.received.sum()
-    expected = (
-        rel.cost_per_person * metrics["relocation_people"]
-        + rel.housing_subsidy_per_household * metrics["relocation_households"]
+    # S20's per-person cost includes the new home (S24's subsidy): never added on top
+    sizes = model.state.size[moved]
+    expected = np.maximum(sizes * rel.cost_per_person, rel.housing_subsidy_per_household).sum()
+    assert expected == rel.cost_per_person * metrics["relocation_people"]  # defaults: S20 alone
+    np.testing.assert_allclose(
+        metrics["relocation_housing_in_kind_yuan"],
+        rel.housing_subsidy_per_household * metrics["relocation_households"],
     )
     np.testing.assert_allclose(ledger.overhead["relocation"], expected)
     np.testing.assert_allclose(ledger.cost("relocation"), expected)
