@@ -2,15 +2,20 @@
 
 A policy acts only on what it could know: the monitoring system's observations and registered
 status, never the simulation's hidden true state. It books every yuan through ``model.ledger``
-and draws any lottery from its own stream ``model.policy_stream(name)``.
+and draws any lottery from its own stream, ``self.rng`` (``model.policy_stream(name)``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
+
+from sim.population import LIFTED, ORANGE
+
 if TYPE_CHECKING:
     from sim.model import PovertyModel
+    from sim.population import HouseholdState
 
 
 class Policy:
@@ -25,6 +30,16 @@ class Policy:
 
     def __init__(self, cfg: Any, model: PovertyModel):
         self.cfg = cfg
+        self.rng = model.policy_stream(self.name)  # the policy's own lotteries
+        # Registered lifted households (2020's register): known to every office.
+        self.registered = model.state.initial_status == LIFTED
+
+    def targeted(self, state: HouseholdState) -> np.ndarray:
+        """Households served first: registered ones and those monitoring colours orange or red.
+
+        Colours are green everywhere when monitoring is off, so then the registered alone.
+        """
+        return self.registered | (state.risk_colour >= ORANGE)
 
     def start_year(self, model: PovertyModel) -> None:
         """Annual actions (enrolment, training intakes, relocation), every January."""

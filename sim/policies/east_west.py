@@ -41,7 +41,6 @@ import numpy as np
 
 from sim.params import bounded, required
 from sim.policies.base import Policy
-from sim.population import LIFTED, ORANGE
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -69,10 +68,7 @@ class EastWest(Policy):
 
         super().__init__(cfg, model)
         self.cfg: EastWestConfig = cfg
-        self.rng = model.policy_stream(self.name)
         state = model.state
-        self.registered = state.initial_status == LIFTED
-        self.monitored_colour = ORANGE  # monitoring's orange and red households are targeted
         self.capacity = int(cfg.placements_per_1000_households * state.count / 1000)
         self.placed = np.zeros(state.count, np.int32)  # placed workers still in their job
         self._migrants_seen = state.migrant_workers.astype(np.int32)
@@ -99,7 +95,7 @@ class EastWest(Policy):
             * (self.cfg.wage_premium / 12)
             * (1.0 - s.sick_workers[placed] / s.workers[placed])
         )
-        targeted = self.registered | (s.risk_colour >= self.monitored_colour)
+        targeted = self.targeted(s)
         self._buy_farm_products(model, np.flatnonzero(targeted))
         self._place_workers(model, targeted)
         self._migrants_seen = s.migrant_workers.astype(np.int32)

@@ -29,7 +29,6 @@ import numpy as np
 
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
-from sim.population import LIFTED
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -55,8 +54,6 @@ class Industry(Policy):
 
         super().__init__(cfg, model)
         self.cfg: IndustryConfig = cfg
-        self.rng = model.policy_stream(self.name)
-        self.registered = model.state.initial_status == LIFTED
         self.capacity = int(cfg.coverage * self.registered.sum())
         self.enrolled = np.zeros(model.state.count, bool)
 

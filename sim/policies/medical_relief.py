@@ -40,7 +40,6 @@ import numpy as np
 
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
-from sim.population import LIFTED, ORANGE
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -69,7 +68,6 @@ class MedicalRelief(Policy):
         super().__init__(cfg, model)
         self.cfg: MedicalReliefConfig = cfg
         s = model.state
-        self._registered = s.initial_status == LIFTED
         self._oop_ytd = np.zeros(s.count)  # after layers 1 and 2, while eligible, this year
         self._ever_eligible = np.zeros(s.count, bool)
         self._paid_by_layer = dict.fromkeys(LAYERS, 0.0)
@@ -81,7 +79,7 @@ class MedicalRelief(Policy):
     def step(self, model: PovertyModel) -> None:
         """Pay the three layers on eligible households' bills of the month."""
         s, cfg = model.state, self.cfg
-        eligible = self._registered | (s.risk_colour >= ORANGE)
+        eligible = self.targeted(s)
         self._ever_eligible |= eligible
         model.ledger.spend_overhead(
             self.name, int(eligible.sum()) * cfg.admin_cost_per_household / 12

@@ -89,10 +89,8 @@ class Monitoring(Policy):
         super().__init__(cfg, model)
         self.cfg: MonitoringConfig = cfg
         s = model.state
-        self._rng = model.policy_stream(self.name)
-        in_lottery = self._rng.random(s.count) < cfg.coverage
-        registered = s.initial_status == LIFTED
-        self.covered = np.flatnonzero(in_lottery | (cfg.cover_registered & registered))
+        in_lottery = self.rng.random(s.count) < cfg.coverage
+        self.covered = np.flatnonzero(in_lottery | (cfg.cover_registered & self.registered))
         covered = self.covered.size
         self._line = model.line
         self._threshold = model.line * model.cfg.poverty.monitoring_threshold_ratio
@@ -242,8 +240,8 @@ class Monitoring(Policy):
         due = flagged & (countdown == 0)
         countdown[flagged & (countdown > 0)] -= 1
         # Lotteries are drawn every month whatever the state, so the stream stays aligned.
-        referral_order = self._rng.random(self.covered.size)
-        referral_success = self._rng.random(self.covered.size)
+        referral_order = self.rng.random(self.covered.size)
+        referral_success = self.rng.random(self.covered.size)
         self._grant(model, due)
         self._place(model, due, referral_order, referral_success)
         self._enrol(model, due)

@@ -40,7 +40,7 @@ import numpy as np
 
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
-from sim.population import HIGH, LIFTED, ORANGE
+from sim.population import HIGH
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -66,10 +66,7 @@ class Relocation(Policy):
     def __init__(self, cfg: RelocationConfig, model: PovertyModel):
         super().__init__(cfg, model)
         self.cfg: RelocationConfig = cfg
-        self.rng = model.policy_stream(self.name)
         s, villages = model.state, model.villages
-        self.registered = s.initial_status == LIFTED
-        self.monitored_colour = ORANGE  # monitoring's orange and red households come first
         self.high_exposure_village = (villages.exposure == HIGH) & ~villages.is_site
         self.sites = np.flatnonzero(villages.is_site)
         self.capacity = int(cfg.relocations_per_1000_households * s.count / 1000)
@@ -85,9 +82,7 @@ class Relocation(Policy):
         """Move the year's households, change their income sources and book the costs."""
         s, cfg = model.state, self.cfg
         candidates = np.flatnonzero(self.high_exposure_village[s.village])
-        targeted = self.registered[candidates] | (
-            s.risk_colour[candidates] >= self.monitored_colour
-        )
+        targeted = self.targeted(s)[candidates]
         order = np.lexsort((self.rng.random(candidates.size), ~targeted))
         movers = candidates[order[: self.capacity]]
         self.households_by_year.append(int(movers.size))

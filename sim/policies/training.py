@@ -44,7 +44,6 @@ import numpy as np
 
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
-from sim.population import LIFTED, ORANGE
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -75,10 +74,7 @@ class Training(Policy):
     def __init__(self, cfg: TrainingConfig, model: PovertyModel):
         super().__init__(cfg, model)
         self.cfg: TrainingConfig = cfg
-        self.rng = model.policy_stream(self.name)
         s = model.state
-        self.registered = s.initial_status == LIFTED
-        self.monitored_colour = ORANGE  # monitoring's orange and red households are targeted
         self.capacity = int(cfg.trainees_per_1000_households * s.count / 1000)
         self.trained = np.zeros(s.count, np.int32)  # trainees per household over the run
         self._allowance_due = np.zeros(s.count)  # yuan, paid in the January step
@@ -88,7 +84,7 @@ class Training(Policy):
     def start_year(self, model: PovertyModel) -> None:
         """Draw the year's trainees; raise skill and wages; move some farm workers to wage work."""
         s = model.state
-        targeted = self.registered | (s.risk_colour >= self.monitored_colour)
+        targeted = self.targeted(s)
         eligible = targeted & (s.skill < self.cfg.max_skill)
         rows = np.arange(s.count)
         counts = [s.farm_workers, s.local_workers, s.migrant_workers, s.unemployed_migrants]

@@ -51,7 +51,6 @@ import numpy as np
 
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
-from sim.population import LIFTED, ORANGE
 
 if TYPE_CHECKING:
     from sim.model import PovertyModel
@@ -93,10 +92,7 @@ class Workshops(Policy):
     def __init__(self, cfg: WorkshopsConfig, model: PovertyModel):
         super().__init__(cfg, model)
         self.cfg: WorkshopsConfig = cfg
-        self.rng = model.policy_stream(self.name)
         s, villages = model.state, model.villages
-        self.registered = s.initial_status == LIFTED
-        self.monitored_colour = ORANGE  # monitoring's orange and red households come first
         hosts = ~villages.is_site | cfg.include_sites
         self.open = np.zeros(villages.count, np.int32)  # open workshops per village
         self._planned = np.where(hosts, cfg.workshops_per_village, 0).astype(np.int32)
@@ -193,7 +189,7 @@ class Workshops(Policy):
         rows = np.arange(s.count)
         candidates = np.concatenate([np.repeat(rows, free_farm), np.repeat(rows, free_returnees)])
         is_farm = np.arange(candidates.size) < int(free_farm.sum())
-        targeted = self.registered | (s.risk_colour >= self.monitored_colour)
+        targeted = self.targeted(s)
         village = s.village[candidates]
         order, rank = rank_within_groups(
             village, ~targeted[candidates], self.rng.random(candidates.size)
