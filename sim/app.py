@@ -164,7 +164,6 @@ def command_line_error(args: Sequence[str]) -> str | None:
             more_options += values[1:]
     errors = (HydraException, OmegaConfBaseException)
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
-        defaults = OmegaConf.to_container(compose(config_name="config"))
         try:
             compose(config_name="config", overrides=together)
         except errors as exc:
@@ -175,8 +174,9 @@ def command_line_error(args: Sequence[str]) -> str | None:
             try:
                 compose(config_name="config", overrides=[override])
             except errors as exc:
-                return _one_line(override, exc, defaults)
+                return _one_line(override, exc, OmegaConf.to_container(compose("config")))
         if combined is not None:
+            defaults = OmegaConf.to_container(compose("config"))
             return _one_line(" ".join(together), combined, defaults)
     return None
 
