@@ -23,3 +23,16 @@ def income_to_end() -> Callable[[PovertyModel], np.ndarray]:
         return total
 
     return step
+
+
+@pytest.fixture
+def assert_worker_counts() -> Callable[[PovertyModel], None]:
+    """Check each household's workers: farm, local, migrant or unemployed, none negative."""
+
+    def check(model: PovertyModel) -> None:
+        s = model.state
+        employed = s.farm_workers + s.local_workers + s.migrant_workers + s.unemployed_migrants
+        np.testing.assert_array_equal(employed, s.workers)
+        assert (s.farm_workers >= 0).all() and (s.unemployed_migrants >= 0).all()
+
+    return check

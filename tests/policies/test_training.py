@@ -67,7 +67,7 @@ def test_intake_fills_but_never_exceeds_capacity_and_reaches_only_the_targeted(s
     assert policy.trainees_by_year[-1] < policy.trainees_by_year[0]
 
 
-def test_worker_counts_skill_and_farm_income_stay_consistent(small):
+def test_worker_counts_skill_and_farm_income_stay_consistent(small, assert_worker_counts):
     model = PovertyModel(
         small(
             "seed=2",
@@ -85,9 +85,7 @@ def test_worker_counts_skill_and_farm_income_stay_consistent(small):
     local_wage_start = s.local_wage.copy()
     while not model.finished:
         model.step()
-        employed = s.farm_workers + s.local_workers + s.migrant_workers + s.unemployed_migrants
-        np.testing.assert_array_equal(employed, s.workers)
-        assert (s.farm_workers >= 0).all()
+        assert_worker_counts(model)
     trained = policy.trained > 0
     assert policy.wage_jobs > 0
     assert (s.skill[trained] > skill_start[trained]).all() and (s.skill <= 1).all()
