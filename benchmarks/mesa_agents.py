@@ -2,15 +2,15 @@
 
 Each household is a ``mesa.Agent`` that holds its own attributes as Python numbers, and every month
 the model calls ``Household.step`` on each agent through ``AgentSet.shuffle_do``. The rules are
-those of :class:`sim.model.PovertyModel` without policies, operation for operation: illness
+those of :class:`sim.engine.model.PovertyModel` without policies, operation for operation: illness
 (hospital bill, out-of-pocket share, a worker off sick), village disasters (farm income destroyed
 for the year, repair costs), the migrant labour market (job losses, re-employment), the month's
 income and savings, and the December assessment (status, relapse, cause). The engine's monthly
 statistics are not kept.
 
-Random numbers come from the engine's own :class:`sim.shocks.ShockDraws` (the same named streams
-of the same seed, drawn as arrays once a month); each agent reads its own entries. Both
-implementations therefore face the same illnesses and disasters, which is what
+Random numbers come from the engine's own :class:`sim.engine.shocks.ShockDraws` (the same
+named streams of the same seed, drawn as arrays once a month); each agent reads its own
+entries. Both implementations therefore face the same illnesses and disasters, which is what
 ``tests/test_benchmark_baseline.py`` checks. Reading a list entry costs an agent about what a call
 to ``self.random.random()`` would, so the baseline is not slowed by its random numbers.
 """
@@ -25,8 +25,7 @@ import mesa
 import numpy as np
 
 from sim.config import Config
-from sim.outcomes import CAUSES, annual_record
-from sim.population import (
+from sim.engine.population import (
     LIFTED,
     MARGINAL,
     NEWLY_POOR,
@@ -34,7 +33,8 @@ from sim.population import (
     HouseholdState,
     generate_population,
 )
-from sim.shocks import ShockDraws, monthly_rate
+from sim.engine.shocks import ShockDraws, monthly_rate
+from sim.outcomes import CAUSES, annual_record
 
 
 class Household(mesa.Agent):
@@ -203,7 +203,7 @@ class Household(mesa.Agent):
 
 
 class PerAgentModel(mesa.Model):
-    """The same county as :class:`sim.model.PovertyModel` (same config and seed), no policies.
+    """The county of :class:`sim.engine.model.PovertyModel` (same config and seed), no policies.
 
     Args:
         cfg: a validated run config; its ``policies`` are ignored.

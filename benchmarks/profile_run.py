@@ -20,9 +20,9 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from sim.config import compose
-from sim.ledger import Ledger
-from sim.model import PovertyModel
-from sim.shocks import ShockDraws
+from sim.engine.ledger import Ledger
+from sim.engine.model import PovertyModel
+from sim.engine.shocks import ShockDraws
 
 if TYPE_CHECKING:
     from pyinstrument.frame import Frame

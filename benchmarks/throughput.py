@@ -38,7 +38,7 @@ import numpy as np
 
 from benchmarks.mesa_agents import PerAgentModel
 from sim.config import Config, compose
-from sim.model import PovertyModel
+from sim.engine.model import PovertyModel
 
 ROOT = Path(__file__).resolve().parent.parent
 QUIET = ("output.progress=false", "output.console_summary=false", "output.plots=false")

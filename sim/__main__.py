@@ -1,5 +1,5 @@
-"""``python -m sim``: run the configured scenario (see ``sim.app``)."""
+"""``python -m sim``: run the configured scenario (see ``sim.cli.main``)."""
 
-from sim.app import cli
+from sim.cli.main import cli
 
 cli()

@@ -22,7 +22,12 @@ from omegaconf.errors import OmegaConfBaseException
 from sim.params import ConfigError, bounded, probability, required
 from sim.policies import PoliciesConfig
 
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+_PACKAGED_CONFIGS = Path(__file__).resolve().parent / "configs"  # in an installed wheel
+CONFIG_DIR = (
+    _PACKAGED_CONFIGS
+    if _PACKAGED_CONFIGS.is_dir()
+    else Path(__file__).resolve().parent.parent / "configs"  # in the source tree
+)
 
 
 @dataclass

@@ -12,10 +12,10 @@ import pandas as pd
 from tqdm import tqdm
 
 from sim.config import Config
+from sim.engine.model import PovertyModel
+from sim.engine.population import STATUS_NAMES
 from sim.files import atomic_write, atomic_write_text
-from sim.model import PovertyModel
 from sim.outcomes import summarize
-from sim.population import STATUS_NAMES
 
 SUMMARY_FILE = "summary.json"
 TIMESERIES_FILE = "timeseries.parquet"

@@ -13,8 +13,8 @@ import pytest
 from benchmarks import throughput
 from benchmarks.mesa_agents import PerAgentModel
 from sim.config import compose
-from sim.model import PovertyModel
-from sim.population import RELAPSED
+from sim.engine.model import PovertyModel
+from sim.engine.population import RELAPSED
 
 MONTHS = 36
 

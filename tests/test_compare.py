@@ -15,7 +15,7 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.compare import (
+from sim.analysis.compare import (
     CompareError,
     build_report,
     mean_interval,
@@ -236,7 +236,7 @@ def test_compare_command_reads_files_only_and_never_imports_the_model(tmp_path):
     root = make_sweep(tmp_path, {"policy": ["none", "all"]}, policy_effect)
     code = (
         "import sys; from sim import compare; status = compare.main([sys.argv[1]]);"
-        "model = ('sim.model', 'sim.run', 'sim.policies', 'mesa');"
+        "model = ('sim.engine.model', 'sim.run', 'sim.policies', 'mesa');"
         "print('leaked', [m for m in model if m in sys.modules]); sys.exit(status)"
     )
     done = subprocess.run(

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.app import run_and_write
-from sim.model import Household, PovertyModel
+from sim.cli.main import run_and_write
+from sim.engine.model import Household, PovertyModel
 from sim.outcomes import CAUSES
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.config import compose
-from sim.population import HIGH, LIFTED, MARGINAL, NON_POOR, generate_population
+from sim.engine.population import HIGH, LIFTED, MARGINAL, NON_POOR, generate_population
 
 
 @pytest.fixture(scope="module")

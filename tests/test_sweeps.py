@@ -14,7 +14,7 @@ import pytest
 import yaml
 from scipy import stats
 
-import sim.app
+import sim.cli.main
 from sim.config import CONFIG_DIR, compose
 
 SMALL = ("population=small", "output.plots=false", "output.household_table=false")
@@ -125,19 +125,19 @@ def test_one_worker_and_two_workers_give_identical_results(sweep_2x3, tmp_path):
 
 def test_a_failing_run_is_recorded_and_the_others_are_reported(tmp_path, monkeypatch):
     """In-process sweep on Hydra's basic launcher, with a run that raises deliberately."""
-    real = sim.app.run_and_write
+    real = sim.cli.main.run_and_write
 
     def fail_seed_one(cfg, output_dir):
         if cfg.seed == 1:
             raise RuntimeError("deliberate failure of seed 1")
         return real(cfg, output_dir)
 
-    monkeypatch.setattr(sim.app, "run_and_write", fail_seed_one)
+    monkeypatch.setattr(sim.cli.main, "run_and_write", fail_seed_one)
     sweep_dir = tmp_path / "failing"
     argv = ["sim", "-m", *SMALL, "years=2", "seed=0,1,2", "hydra/launcher=basic"]
     monkeypatch.setattr(sys, "argv", [*argv, f"hydra.sweep.dir={sweep_dir}"])
     with pytest.raises(SystemExit) as exited:  # after the report, with status 1
-        sim.app.main()
+        sim.cli.main.main()
     assert exited.value.code == 1
 
     error = json.loads((sweep_dir / "1" / "error.json").read_text())

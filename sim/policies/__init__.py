@@ -21,7 +21,7 @@ from sim.policies.training import Training, TrainingConfig
 from sim.policies.workshops import Workshops, WorkshopsConfig
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
+    from sim.engine.model import PovertyModel
 
 REGISTRY: dict[str, type[Policy]] = {
     Monitoring.name: Monitoring,

@@ -11,19 +11,19 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from sim.population import LIFTED, ORANGE
+from sim.engine.population import LIFTED, ORANGE
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
-    from sim.population import HouseholdState
+    from sim.engine.model import PovertyModel
+    from sim.engine.population import HouseholdState
 
 
 class Policy:
     """Base class of a policy module; subclasses override the phases they act in.
 
-    Schedule within a month (see :meth:`sim.model.PovertyModel.step`): shocks hit, incomes are
-    earned, then each enabled policy's :meth:`step` runs in registry order, then the month is
-    booked. :meth:`start_year` runs every January before the shocks.
+    Schedule within a month (see :meth:`sim.engine.model.PovertyModel.step`): shocks hit,
+    incomes are earned, then each enabled policy's :meth:`step` runs in registry order, then
+    the month is booked. :meth:`start_year` runs every January before the shocks.
     """
 
     name: ClassVar[str]

@@ -43,7 +43,7 @@ from sim.params import bounded, required
 from sim.policies.base import Policy
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
+    from sim.engine.model import PovertyModel
 
 
 @dataclass

@@ -31,7 +31,7 @@ from sim.params import bounded, probability, required
 from sim.policies.base import Policy
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
+    from sim.engine.model import PovertyModel
 
 
 @dataclass

@@ -42,7 +42,7 @@ from sim.params import bounded, probability, required
 from sim.policies.base import Policy
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
+    from sim.engine.model import PovertyModel
 
 LAYERS = ("reimbursement", "oop_cap", "relief_grant")
 

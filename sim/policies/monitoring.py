@@ -53,13 +53,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.engine.population import COLOUR_NAMES, GREEN, LIFTED, ORANGE, RED, YELLOW
 from sim.outcomes import share
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
-from sim.population import COLOUR_NAMES, GREEN, LIFTED, ORANGE, RED, YELLOW
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
+    from sim.engine.model import PovertyModel
 
 
 @dataclass

@@ -38,12 +38,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.engine.population import HIGH
 from sim.params import bounded, probability, required
 from sim.policies.base import Policy
-from sim.population import HIGH
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
+    from sim.engine.model import PovertyModel
 
 
 @dataclass

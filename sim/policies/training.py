@@ -46,7 +46,7 @@ from sim.params import bounded, probability, required
 from sim.policies.base import Policy
 
 if TYPE_CHECKING:
-    from sim.model import PovertyModel
+    from sim.engine.model import PovertyModel
 
 # Employment category of a trainee entry, in the order the entries are built.
 FARM, LOCAL, MIGRANT, RETURNEE = 0, 1, 2, 3

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from sim.model import PovertyModel
+from sim.engine.model import PovertyModel
 
 
 @pytest.fixture

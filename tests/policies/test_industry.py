@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.model import PovertyModel
-from sim.population import LIFTED
+from sim.engine.model import PovertyModel
+from sim.engine.population import LIFTED
 from sim.run import simulate
 
 

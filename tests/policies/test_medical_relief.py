@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pytest
 
-from sim.model import PovertyModel
-from sim.population import LIFTED, NON_POOR, ORANGE
+from sim.engine.model import PovertyModel
+from sim.engine.population import LIFTED, NON_POOR, ORANGE
 from sim.run import run
 
 SEEDS = range(4)

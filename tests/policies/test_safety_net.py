@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.model import PovertyModel
+from sim.engine.model import PovertyModel
 from sim.run import run
 
 

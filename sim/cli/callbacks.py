@@ -25,7 +25,7 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from sim.compare import PLAN_FILE, CompareError, build_report
+from sim.analysis.compare import PLAN_FILE, CompareError, build_report
 from sim.files import atomic_write_text
 
 PROGRESS_DIR = ".progress"
@@ -81,9 +81,10 @@ class SweepReport(Callback):
 
     Args:
         progress: show a progress bar over the sweep's runs.
-        report: write ``SWEEP_DIR/comparison/`` when the sweep ends (see :mod:`sim.compare`).
+        report: write ``SWEEP_DIR/comparison/`` when the sweep ends (see
+            :mod:`sim.analysis.compare`).
         baseline: ``KEY=VALUE`` settings that define the baseline scenario (default: see
-            :mod:`sim.compare`).
+            :mod:`sim.analysis.compare`).
     """
 
     def __init__(

@@ -14,11 +14,8 @@ import mesa
 import numpy as np
 
 from sim.config import Config
-from sim.ledger import Ledger
-from sim.outcomes import CAUSES, annual_record
-from sim.policies import build_policies
-from sim.policies.base import Policy
-from sim.population import (
+from sim.engine.ledger import Ledger
+from sim.engine.population import (
     LIFTED,
     MARGINAL,
     NEWLY_POOR,
@@ -26,8 +23,11 @@ from sim.population import (
     HouseholdState,
     generate_population,
 )
-from sim.rng import stream
-from sim.shocks import MonthDraws, ShockDraws, YearDraws, monthly_rate
+from sim.engine.rng import stream
+from sim.engine.shocks import MonthDraws, ShockDraws, YearDraws, monthly_rate
+from sim.outcomes import CAUSES, annual_record
+from sim.policies import build_policies
+from sim.policies.base import Policy
 
 
 class Household(mesa.Agent):
@@ -58,7 +58,7 @@ class Household(mesa.Agent):
     @property
     def status(self) -> str:
         """Current status name (``lifted``, ``marginal``, ``non_poor``, ...)."""
-        from sim.population import STATUS_NAMES
+        from sim.engine.population import STATUS_NAMES
 
         return STATUS_NAMES[int(self._state.status[self.row])]
 

@@ -5,8 +5,8 @@ overrides, package versions, the code's git commit, host and wall time). It is k
 ``summary.json`` so that the summary of two identical runs stays byte-identical.
 
 In a sweep, a run whose ``summary.json`` and ``provenance.json`` exist and whose recorded config
-equals the config composed now is complete, and :func:`sim.app.main` skips it; a run that raised
-leaves ``error.json`` (exception type, message, traceback) instead of a summary.
+equals the config composed now is complete, and :func:`sim.cli.main.main` skips it; a run that
+raised leaves ``error.json`` (exception type, message, traceback) instead of a summary.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ PACKAGES = (
     "hydra-submitit-launcher",
     "hydra-ray-launcher",
 )
-REPOSITORY = Path(__file__).resolve().parent.parent
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 def package_versions() -> dict[str, str | None]:

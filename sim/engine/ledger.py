@@ -14,7 +14,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from sim.population import HouseholdState
+from sim.engine.population import HouseholdState
 
 
 class Ledger:

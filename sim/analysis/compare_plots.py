@@ -1,4 +1,4 @@
-"""Plots of a sweep's comparison, drawn from the tables of :mod:`sim.compare` (never the model).
+"""Plots of a sweep's comparison, from the tables of :mod:`sim.analysis.compare` (never the model).
 
 Each ``plot_*`` function draws on an ``Axes`` and returns it; :func:`write_plots` lays them out
 and saves each figure as PNG and SVG. Scenarios are told apart by markers, line styles and hatches
@@ -24,8 +24,8 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from sim.compare import scenario_label
-from sim.plots import CAUSE_HATCHES
+from sim.analysis.compare import scenario_label
+from sim.analysis.dashboard import CAUSE_HATCHES
 
 MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
 LINESTYLES = ("-", "--", ":", "-.")
@@ -80,7 +80,8 @@ def plot_relapse_over_time(
     """Relapse rate per year of each scenario: mean over seeds and a grey 95% band.
 
     Args:
-        yearly: rows of scenario, year, mean, lo, hi (:func:`sim.compare.yearly_by_scenario`).
+        yearly: rows of scenario, year, mean, lo, hi
+            (:func:`sim.analysis.compare.yearly_by_scenario`).
         scenarios: the scenarios to draw, in this order (all by default).
         reference: a scenario drawn as a thin dotted line without band (the baseline).
         ax: where to draw.
@@ -248,8 +249,9 @@ def write_plots(
 
     Args:
         out: the comparison folder.
-        summary: one row per scenario (:func:`sim.compare.summarize_sweep`).
-        yearly: relapse rate per scenario and year (:func:`sim.compare.yearly_by_scenario`).
+        summary: one row per scenario (:func:`sim.analysis.compare.summarize_sweep`).
+        yearly: relapse rate per scenario and year
+            (:func:`sim.analysis.compare.yearly_by_scenario`).
         params: the varying parameters.
         save: ``save(path, write)`` calls ``write(tmp)`` and moves ``tmp`` to ``path``.
 

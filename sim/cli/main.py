@@ -16,15 +16,15 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from omegaconf import DictConfig
 
-from sim.config import CONFIG_DIR, Config, load_config
-from sim.params import ConfigError
-from sim.provenance import (
+from sim.cli.provenance import (
     clear_run,
     composed_config,
     is_complete,
     write_error,
     write_provenance,
 )
+from sim.config import CONFIG_DIR, Config, load_config
+from sim.params import ConfigError
 from sim.run import SUMMARY_FILE, RunResult, run, write_outputs
 
 log = logging.getLogger(__name__)
@@ -57,7 +57,7 @@ def run_and_write(cfg: Config, output_dir: Path) -> RunResult:
     result = run(cfg)
     write_outputs(result, output_dir, household_table=cfg.output.household_table)
     if cfg.output.plots:
-        from sim.plots import dashboard
+        from sim.analysis.dashboard import dashboard
 
         dashboard(output_dir, line=cfg.poverty.line)
     return result

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.rng import stream
+from sim.engine.rng import stream
 
 if TYPE_CHECKING:
     from sim.config import PopulationConfig, PovertyConfig
