@@ -1,6 +1,8 @@
-"""Atomic file writes: a reader never sees a half-written result file.
+"""The names of the files a run and a sweep write, and atomic writes of them.
 
-Kept free of model imports, so that the comparison code (which reads files only) can use it.
+The one home of these names for both sides of the wall: the command line that writes run folders
+and the analysis that reads them. Kept free of model imports, so that the comparison code (which
+reads files only) can use it. A reader never sees a half-written result file.
 """
 
 from __future__ import annotations
@@ -9,6 +11,19 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+# A run folder
+SUMMARY_FILE = "summary.json"  # written last: its presence marks a finished run
+TIMESERIES_FILE = "timeseries.parquet"
+HOUSEHOLDS_FILE = "households.parquet"
+PROVENANCE_FILE = "provenance.json"
+ERROR_FILE = "error.json"  # instead of the summary, when the run failed
+OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
+CONFIG_FILE = Path(".hydra") / "config.yaml"
+# A sweep folder
+PLAN_FILE = "sweep_plan.json"
+COMPARISON_DIR = "comparison"
+PROGRESS_DIR = ".progress"
 
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:

@@ -14,12 +14,14 @@ from tqdm import tqdm
 from sim.config import Config
 from sim.engine.model import PovertyModel
 from sim.engine.population import STATUS_NAMES
-from sim.files import atomic_write, atomic_write_text
+from sim.files import (
+    HOUSEHOLDS_FILE,
+    SUMMARY_FILE,
+    TIMESERIES_FILE,
+    atomic_write,
+    atomic_write_text,
+)
 from sim.outcomes import summarize
-
-SUMMARY_FILE = "summary.json"
-TIMESERIES_FILE = "timeseries.parquet"
-HOUSEHOLDS_FILE = "households.parquet"
 
 
 @dataclass

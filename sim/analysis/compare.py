@@ -44,14 +44,16 @@ import pandas as pd
 import yaml
 from scipy import stats
 
-from sim.files import atomic_write, atomic_write_text
-
-PLAN_FILE = "sweep_plan.json"
-COMPARISON_DIR = "comparison"
-SUMMARY_FILE = "summary.json"
-ERROR_FILE = "error.json"
-OVERRIDES_FILE = Path(".hydra") / "overrides.yaml"
-CONFIG_FILE = Path(".hydra") / "config.yaml"
+from sim.files import (
+    COMPARISON_DIR,
+    CONFIG_FILE,
+    ERROR_FILE,
+    OVERRIDES_FILE,
+    PLAN_FILE,
+    SUMMARY_FILE,
+    atomic_write,
+    atomic_write_text,
+)
 
 CONFIDENCE = 0.95
 HEADLINE_METRICS = (

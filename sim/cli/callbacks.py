@@ -25,10 +25,9 @@ from hydra.types import RunMode
 from omegaconf import DictConfig
 from tqdm import tqdm
 
-from sim.analysis.compare import PLAN_FILE, CompareError, build_report
-from sim.files import atomic_write_text
+from sim.analysis.compare import CompareError, build_report
+from sim.files import PLAN_FILE, PROGRESS_DIR, atomic_write_text
 
-PROGRESS_DIR = ".progress"
 BASIC_SWEEPER = "hydra._internal.core_plugins.basic_sweeper.BasicSweeper"
 
 

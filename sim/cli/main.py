@@ -24,8 +24,9 @@ from sim.cli.provenance import (
     write_provenance,
 )
 from sim.config import CONFIG_DIR, Config, load_config
+from sim.files import SUMMARY_FILE
 from sim.params import ConfigError
-from sim.run import SUMMARY_FILE, RunResult, run, write_outputs
+from sim.run import RunResult, run, write_outputs
 
 log = logging.getLogger(__name__)
 

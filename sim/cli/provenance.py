@@ -23,11 +23,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from sim.files import atomic_write_text
-from sim.run import SUMMARY_FILE
-
-PROVENANCE_FILE = "provenance.json"
-ERROR_FILE = "error.json"
+from sim.files import ERROR_FILE, PROVENANCE_FILE, SUMMARY_FILE, atomic_write_text
 
 PACKAGES = (
     "poverty-relapse-sim",
