@@ -15,13 +15,8 @@ import pytest
 import yaml
 from scipy import stats
 
-from sim.analysis.compare import (
-    CompareError,
-    build_report,
-    mean_interval,
-    read_sweep,
-    summarize_sweep,
-)
+from sim.analysis.compare import CompareError, build_report, read_sweep, summarize_sweep
+from sim.analysis.stats import mean_interval
 
 SEED_LEVEL = {0: 0.02, 1: 0.06, 2: 0.035, 3: 0.05, 4: 0.025}  # large differences between seeds
 
@@ -45,14 +40,21 @@ def write_run(
 
 
 def summary_of(seed: int, relapse_rate: float, cost: float = 0.0) -> dict:
+    """A summary with every key of a real one (sim.outcomes.summarize), from a relapse rate."""
     relapses = round(1000 * relapse_rate)
+    by_cause = {"illness": relapses // 2, "disaster": relapses - relapses // 2}
     return {
         "seed": seed,
         "households": 600,
         "years": 2,
         "relapse_rate": relapse_rate,
+        "relapse_cumulative": min(1.0, 2 * relapse_rate),
+        "new_poverty_rate": relapse_rate / 2,
+        "headcount_ratio_final": relapse_rate / 3,
         "relapses_total": relapses,
-        "relapses_by_cause": {"illness": relapses // 2, "disaster": relapses - relapses // 2},
+        "relapses_by_cause": by_cause,
+        "relapse_cause_shares": {c: n / relapses if relapses else 0.0 for c, n in by_cause.items()},
+        "newly_poor_total": relapses // 2,
         "cost_total_yuan": cost,
         "cost_by_policy_yuan": {"safety_net": cost} if cost else {},
         "relapse_rate_by_year": {"2021": relapse_rate * 1.1, "2022": relapse_rate * 0.9},
@@ -131,9 +133,9 @@ def test_paired_difference_is_narrower_than_unpaired_and_covers_the_effect(tmp_p
     paired_width = policy["relapse_rate_diff_hi"] - policy["relapse_rate_diff_lo"]
     assert paired_width < (welch.high - welch.low) / 10
     assert policy["relapse_rate_diff_lo"] < -0.0094 < policy["relapse_rate_diff_hi"] < 0
-    assert policy["relapses_averted"] > 0
-    assert policy["cost_per_relapse_averted_yuan"] == pytest.approx(
-        1e5 / policy["relapses_averted"]
+    assert policy["relapse_events_averted"] > 0
+    assert policy["cost_per_relapse_event_averted_yuan"] == pytest.approx(
+        1e5 / policy["relapse_events_averted"]
     )
 
 

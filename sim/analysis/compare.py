@@ -2,60 +2,112 @@
 
 Reads a sweep folder's files only (never the model): the plan of the sweep (``sweep_plan.json``,
 written by :class:`sim.cli.callbacks.SweepReport`), and of each run its overrides
-(``.hydra/overrides.yaml``) and ``summary.json`` or ``error.json``. Writes into
-``SWEEP_DIR/comparison/``:
+(``.hydra/overrides.yaml``) and ``summary.json`` or ``error.json``. Every file is checked before
+use (:mod:`sim.analysis.validate`: file type, size cap, UTF-8, schema); a file that fails is not
+used, and named with the reason in ``report.md`` and counted in the console line.
 
-- ``runs.csv``: one row per planned or found run: folder, status (``ok``, ``failed``,
-  ``missing``), seed, the varying parameters, the summary metrics or the error;
-- ``summary.csv``: one row per scenario (a scenario is a combination of the overrides other than
-  ``seed``): the varying parameters, the number of seeds, and for each metric ``<metric>_mean``
-  with its 95% interval ``<metric>_lo``/``<metric>_hi``, and the difference to the baseline
-  scenario paired on seed, ``<metric>_diff`` with ``<metric>_diff_lo``/``<metric>_diff_hi``;
-  then ``relapses_averted`` and ``cost_per_relapse_averted_yuan``;
-- ``report.md``: how many runs were used, the failed and missing runs, the headline table;
-- plots, each as PNG and SVG (see :mod:`sim.analysis.compare_plots`).
+Output: ``SWEEP_DIR/comparison/``, or ``SWEEP_DIR/comparison-<baseline>/`` when ``--baseline`` is
+given (e.g. ``comparison-policy=safety_net/``), so that another baseline never overwrites the
+default report:
 
-Intervals are Student-t 95% intervals of the mean over seeds: mean +- t(0.975, n-1) s / sqrt(n).
-With one seed the interval is NaN (undefined), not zero. Seeds share their shocks (common random
-numbers), so the difference of a scenario to its baseline is computed seed by seed; its interval
-is usually much narrower than the one of the difference of two independent means.
+- ``runs.csv``: one row per planned or found run: folder, status, seed, the varying parameters,
+  the summary metrics, or the reason it was not used. Status ``ok`` (a valid ``summary.json``),
+  ``failed`` (``error.json`` instead), ``invalid`` (a ``summary.json`` that fails its checks, or a
+  second run of the same scenario and seed), ``missing`` (planned, but no folder, or a folder with
+  neither file: never started or interrupted);
+- ``summary.csv``: one row per scenario (a combination of the overrides other than ``seed``): the
+  varying parameters, its baseline scenario, ``n_seeds`` (valid runs only), ``n_failed``,
+  ``n_missing``, ``n_invalid``, ``n_pairs`` (seeds shared with the baseline), and for each metric
+  ``<metric>_mean`` with its 95% interval ``<metric>_lo``/``<metric>_hi`` and the paired difference
+  to the baseline ``<metric>_diff`` with ``<metric>_diff_lo``/``<metric>_diff_hi``; then
+  ``relapse_events_averted`` (= minus the paired difference of ``relapses_total``: falls of
+  initially lifted households below the line at the December assessments of the run, so a
+  household that recovers and falls again counts twice) with its interval, and
+  ``cost_per_relapse_event_averted_yuan`` (mean additional cost / mean events averted, where
+  events are averted);
+- ``report.md``: runs used, warnings (fewer than 5 seeds), the sweep's command and fixed overrides,
+  the headline table, the plots, and every failed, missing, invalid run and skipped file;
+- plots, each as PNG and SVG (:mod:`sim.analysis.compare_plots`); the first is the paired
+  difference of the relapse rate of each scenario to its baseline.
+
+Statistics (:mod:`sim.analysis.stats`), for each scenario and metric:
+
+- **Mean and interval**: over the scenario's ``n`` valid runs that have the metric, the mean and
+  the Student-t 95% interval ``mean +- t(0.975, n-1) s / sqrt(n)`` (``s`` the standard deviation
+  with ``n-1`` in the denominator); NaN (undefined, not zero) with one run.
+- **Bounded metrics**: the interval is cut to the metric's range
+  (:func:`sim.analysis.validate.metric_bounds`): [0, 1] for rates and shares (``relapse_rate``,
+  ``relapse_cumulative``, ``new_poverty_rate``, ``headcount_ratio_final``, the members of
+  ``relapse_cause_shares``, any ``*_rate`` or ``*_share``), [0, inf) for the summary's counts and
+  amounts in yuan (``relapses_total``, ``newly_poor_total``, ``cost_total_yuan`` and the members
+  of ``relapses_by_cause`` and ``cost_by_policy_yuan``). The true mean lies in that range, so the
+  cut interval covers it whenever the uncut one does: the coverage stays 95%.
+- **Paired difference to the baseline**: seeds share their shocks (common random numbers), so
+  ``d_s = x_s - b_s`` is taken for each seed ``s`` with a valid run in both the scenario and its
+  baseline (the seed that ``summary.json`` records: a sweep without ``seed`` among its overrides
+  pairs its runs on their common seed), and ``<metric>_diff`` is the mean of the ``n_pairs``
+  values ``d_s`` with their t-interval (not cut). It is usually much narrower than the interval
+  of the difference of two independent means.
+- ``relapse_events_averted`` is ``-relapses_total_diff`` (interval: the negated bounds);
+  ``cost_per_relapse_event_averted_yuan`` is ``cost_total_yuan_diff / relapse_events_averted``
+  where events are averted (a ratio of means, without interval).
+- The relapse rate per year: mean and interval per scenario and year as above, cut to [0, 1].
+- ``report.md`` warns in one line when a scenario has fewer than 5 valid seeds.
 
 The baseline is a setting of some varying parameters (``--baseline policy=none``); a scenario is
 compared with the scenario that has the baseline setting and the same values of the other varying
 parameters (so in an illness x disaster x policy grid, ``policy=all`` at each shock level is
 compared with ``policy=none`` at that shock level). Without ``--baseline``: ``policy=none`` when
 ``policy`` varies and takes that value; otherwise the policy settings of the first scenario whose
-runs enable no policy; otherwise the first scenario.
+runs enable no policy; otherwise the first scenario with a valid run.
+
+Exit status of ``python -m sim.compare``: 0 when every run was used and no file skipped; 1 when
+the report was written but some run failed, is missing or invalid, or some file or folder was
+skipped; 2 when no report can be written (not a sweep folder, several sweeps in one folder, a bad
+``--baseline``, ``comparison`` not a folder, an unwritable folder).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import math
+import os
+import re
+import shlex
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-import numpy as np
 import pandas as pd
-import yaml
-from scipy import stats
 
+from sim.analysis.stats import FEW_SEEDS, grouped_intervals, t_factor
+from sim.analysis.validate import (
+    SIZE_CAPS,
+    Refused,
+    check_error,
+    check_mapping,
+    check_overrides,
+    check_plan,
+    check_summary,
+    metric_bounds,
+    parse_json,
+    parse_yaml,
+    read_bytes,
+)
 from sim.files import (
     COMPARISON_DIR,
     CONFIG_FILE,
     ERROR_FILE,
     OVERRIDES_FILE,
     PLAN_FILE,
+    PROGRESS_DIR,
     SUMMARY_FILE,
     atomic_write,
     atomic_write_text,
 )
 
-CONFIDENCE = 0.95
 HEADLINE_METRICS = (
     "relapse_rate",
     "relapse_cumulative",
@@ -68,10 +120,14 @@ HEADLINE_METRICS = (
 NOT_METRICS = ("seed", "households", "years")
 YEARLY_KEY = "relapse_rate_by_year"
 COST_PREFIX = "cost_by_policy_yuan."
+MULTIRUN_FILE = "multirun.yaml"
+NOT_RUN_FOLDERS = (PROGRESS_DIR, ".submitit")
+JOB_NUM = "${hydra.job.num}"
+STATUSES = ("ok", "failed", "missing", "invalid")
 
 
 class CompareError(RuntimeError):
-    """The sweep folder cannot be compared (no runs, no finished run, bad baseline)."""
+    """No report can be written (no runs, several sweeps, bad baseline, unwritable output)."""
 
 
 def split_override(override: str) -> tuple[str, str]:
@@ -83,7 +139,8 @@ def split_override(override: str) -> tuple[str, str]:
 def flatten(summary: dict[str, Any]) -> dict[str, float]:
     """The numeric figures of a run summary, nested objects as ``parent.child`` keys.
 
-    The run's descriptors (seed, households, years) and the per-year relapse rates are left out.
+    The run's descriptors (seed, households, years), booleans and the per-year relapse rates are
+    left out.
     """
     flat: dict[str, float] = {}
 
@@ -98,38 +155,59 @@ def flatten(summary: dict[str, Any]) -> dict[str, float]:
     return flat
 
 
-def mean_interval(values: Iterable[float]) -> tuple[float, float, float, int]:
-    """Mean, lower and upper bound of its 95% t-interval, and the number of values (NaN dropped).
-
-    The bounds are NaN with fewer than two values; everything is NaN without values.
-    """
-    v = np.asarray([x for x in values if not math.isnan(x)], dtype=float)
-    n = len(v)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(v.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, n
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * v.std(ddof=1) / math.sqrt(n))
-    return mean, mean - half, mean + half, n
+def _natural(name: str) -> tuple[tuple[int, int | str], ...]:
+    """Sort key of a folder name: ``2`` before ``10``."""
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", name) if p)
 
 
-def _read_overrides(folder: Path) -> list[str]:
-    loaded = yaml.safe_load((folder / OVERRIDES_FILE).read_text()) or []
-    return [str(o) for o in loaded]
+class _Reader:
+    """Reads and checks the files of one sweep folder, keeping the list of what it refused."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.root = folder.resolve()
+        self.skipped: list[tuple[str, str]] = []
+
+    def where(self, path: Path) -> str:
+        """``path`` relative to the sweep folder, as the report names it."""
+        return os.path.relpath(path, self.folder)
+
+    def skip(self, path: Path, reason: str) -> None:
+        self.skipped.append((self.where(path), reason))
+
+    def read(self, path: Path, parse: Callable[[bytes], Any], check: Callable[[Any], Any]) -> Any:
+        """The checked content of ``path``; None when absent or refused (then recorded)."""
+        try:
+            data = read_bytes(path, self.root, SIZE_CAPS[path.name])
+            return None if data is None else check(parse(data))
+        except Refused as refused:
+            self.skip(path, str(refused))
+            raise
 
 
-def _read_json(path: Path) -> dict[str, Any] | None:
+def _read_or_none(reader: _Reader, path: Path, parse: Callable, check: Callable) -> Any:
     try:
-        loaded = json.loads(path.read_text())
-    except (OSError, ValueError):
+        return reader.read(path, parse, check)
+    except Refused:
         return None
-    return loaded if isinstance(loaded, dict) else None
 
 
 @dataclass
 class Sweep:
-    """What a sweep folder holds: its runs as a table, and the yearly relapse rates."""
+    """What a sweep folder holds: its runs as a table, and the yearly relapse rates.
+
+    Attributes:
+        folder: the sweep folder.
+        runs: one row per planned or found run (see the module docstring, ``runs.csv``).
+        params: the varying parameters (override keys other than ``seed``).
+        metrics: the metric columns of ``runs``.
+        yearly: rows of job, year and relapse rate of the valid runs.
+        planned: the number of planned runs; None without a (valid) plan.
+        skipped: ``(path, reason)`` of every file or folder not used.
+        command: the sweep's command line, when the plan records it.
+        fixed: the overrides every run shares (from the plan when it records them).
+        fixed_recorded: whether ``fixed`` comes from the plan.
+    """
 
     folder: Path
     runs: pd.DataFrame
@@ -137,63 +215,198 @@ class Sweep:
     metrics: list[str]
     yearly: pd.DataFrame
     planned: int | None
-    ignored: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    command: list[str] | None = None
+    fixed: list[str] = field(default_factory=list)
+    fixed_recorded: bool = False
+    reader: _Reader | None = field(default=None, repr=False)
+
+
+def _find_run_folders(reader: _Reader) -> tuple[list[Path], list[str]]:
+    """Run folders (a ``.hydra`` folder, a summary or an error inside) and nested sweep folders.
+
+    Links to folders are not followed: each is named as skipped. The comparison folders, the
+    progress markers and the submitit logs are not searched.
+    """
+    root = reader.folder
+    runs: list[Path] = []
+    nested: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        here = Path(dirpath)
+        if here != root and PLAN_FILE in filenames:
+            nested.append(reader.where(here))
+            dirnames.clear()
+            continue
+        if ".hydra" in dirnames or SUMMARY_FILE in filenames or ERROR_FILE in filenames:
+            runs.append(here)
+            dirnames.clear()
+            continue
+        kept = []
+        for name in sorted(dirnames, key=_natural):
+            path = here / name
+            if here == root and (name in NOT_RUN_FOLDERS or _is_comparison(name)):
+                continue
+            if path.is_symlink():
+                target = path.resolve()
+                inside = target.is_relative_to(reader.root)
+                reader.skip(
+                    path,
+                    f"a link to {'a folder inside' if inside else target}"
+                    f"{'' if inside else ', outside the sweep folder'}: not followed",
+                )
+                continue
+            kept.append(name)
+        dirnames[:] = kept
+    return sorted(runs, key=lambda p: _natural(reader.where(p))), nested
+
+
+def _is_comparison(name: str) -> bool:
+    return name == COMPARISON_DIR or name.startswith(f"{COMPARISON_DIR}-")
+
+
+def _escaped_runs(reader: _Reader, jobs: Sequence[int]) -> None:
+    """Name the run folders that ``hydra.sweep.subdir`` put outside the sweep folder."""
+    multirun = _read_or_none(reader, reader.folder / MULTIRUN_FILE, parse_yaml, check_mapping)
+    sweep = ((multirun or {}).get("hydra") or {}).get("sweep") or {}
+    subdir = sweep.get("subdir") if isinstance(sweep, dict) else None
+    if not isinstance(subdir, str):
+        return
+    for job in jobs:
+        path = Path(os.path.normpath(reader.folder / subdir.replace(JOB_NUM, str(job))))
+        if "${" not in str(path) and not path.resolve().is_relative_to(reader.root):
+            if os.path.lexists(path):
+                reader.skip(
+                    path,
+                    f"run folder of job {job}, outside the sweep folder "
+                    f"(hydra.sweep.subdir={subdir}): not read",
+                )
+
+
+def _match_plan(
+    reader: _Reader, planned: list[tuple[str, ...]], found: dict[Path, tuple[str, ...]]
+) -> list[Path | None]:
+    """The folder of each planned run; folders left over are named as skipped."""
+    by_overrides: dict[tuple[str, ...], list[Path]] = {}
+    for folder, overrides in found.items():
+        by_overrides.setdefault(overrides, []).append(folder)
+    folders: list[Path | None] = []
+    for job, overrides in enumerate(planned):
+        candidates = by_overrides.get(overrides, [])
+        own = [f for f in candidates if reader.where(f) == str(job)]
+        chosen = (own or candidates)[0] if candidates else None
+        if chosen is not None:
+            candidates.remove(chosen)
+        folders.append(chosen)
+    used = {f: job for job, f in enumerate(folders) if f is not None}
+    first_job = {overrides: job for job, overrides in reversed(list(enumerate(planned)))}
+    for folder, overrides in found.items():
+        if folder in used:
+            continue
+        if overrides in first_job:
+            job = first_job[overrides]
+            twin = folders[job]
+            reason = f"same overrides as job {job}" + (
+                f" (folder {reader.where(twin)})" if twin is not None else ""
+            )
+        else:
+            reason = "not in the sweep's plan"
+        reader.skip(folder, f"{reason}: not used")
+    return folders
+
+
+def _run_row(reader: _Reader, job: int, overrides: tuple[str, ...], folder: Path | None) -> dict:
+    """One row of ``runs.csv`` (and the run's yearly relapse rates under ``"_yearly"``)."""
+    row: dict[str, Any] = {"job": job, "folder": "", "status": "missing"}
+    row.update(dict(split_override(o) for o in overrides))
+    row["overrides"] = " ".join(overrides)
+    if folder is None:
+        return row
+    row["folder"] = reader.where(folder)
+    try:
+        summary = reader.read(folder / SUMMARY_FILE, parse_json, check_summary)
+    except Refused as refused:
+        row |= {"status": "invalid", "error": f"{SUMMARY_FILE}: {refused}"}
+        return row
+    if summary is not None:
+        row |= {"status": "ok", "seed": summary["seed"], **flatten(summary)}
+        row["_yearly"] = summary[YEARLY_KEY]
+        return row
+    try:
+        error = reader.read(folder / ERROR_FILE, parse_json, check_error)
+    except Refused as refused:
+        row |= {"status": "failed", "error": f"{ERROR_FILE} not readable: {refused}"}
+        return row
+    if error is not None:
+        row |= {
+            "status": "failed",
+            "error": f"{error.get('type', 'Error')}: {error.get('message', '')}",
+        }
+    return row
 
 
 def read_sweep(sweep_dir: Path) -> Sweep:
     """Read a sweep folder into a table of runs (one row per planned or found run).
 
-    A run is ``ok`` when it has ``summary.json``, ``failed`` when it has ``error.json``, and
-    ``missing`` when it was planned but has neither (never started, or interrupted).
+    With a valid ``sweep_plan.json``, the runs are the planned ones, matched to folders by their
+    overrides; folders outside the plan (or a second folder with a planned run's overrides) are
+    skipped and named. Without a plan, every run folder found is a run (a second folder with the
+    same overrides is skipped).
 
     Raises:
-        CompareError: the folder holds no run and no plan.
+        CompareError: the folder holds no run and no plan, or several sweeps and no plan of its
+            own.
     """
-    sweep_dir = Path(sweep_dir)
-    plan = _read_json(sweep_dir / PLAN_FILE)
-    planned: list[list[str]] | None = plan["runs"] if plan is not None else None
-    found = {
-        tuple(_read_overrides(f.parent.parent)): f.parent.parent
-        for f in sorted(sweep_dir.rglob(str(OVERRIDES_FILE)))
-        if COMPARISON_DIR not in f.relative_to(sweep_dir).parts
-    }
-    if planned is None:
-        planned_keys = list(found)
-        ignored: list[str] = []
-    else:
-        planned_keys = [tuple(p) for p in planned]
-        ignored = sorted(
-            str(folder.relative_to(sweep_dir))
-            for key, folder in found.items()
-            if key not in set(planned_keys)
+    reader = _Reader(Path(sweep_dir))
+    plan = _read_or_none(reader, reader.folder / PLAN_FILE, parse_json, check_plan)
+    folders, nested = _find_run_folders(reader)
+    if nested and plan is None:
+        names = ", ".join(nested[:4]) + (", ..." if len(nested) > 4 else "")
+        raise CompareError(
+            f"{reader.folder} holds {len(nested)} sweeps, not one ({names}): compare each of them"
         )
+    for name in nested:
+        reader.skip(reader.folder / name, f"another sweep (its own {PLAN_FILE}): not read")
+    found: dict[Path, tuple[str, ...]] = {}
+    for folder in folders:
+        path = folder / OVERRIDES_FILE
+        try:
+            overrides = reader.read(path, parse_yaml, check_overrides)
+        except Refused:
+            continue
+        if overrides is None:
+            reader.skip(folder, f"no {OVERRIDES_FILE}: its scenario is unknown; not used")
+        else:
+            found[folder] = tuple(overrides)
+
+    if plan is not None:
+        planned_keys = [tuple(run) for run in plan["runs"]]
+        run_folders = _match_plan(reader, planned_keys, found)
+        _escaped_runs(reader, [job for job, f in enumerate(run_folders) if f is None])
+    else:
+        first: dict[tuple[str, ...], Path] = {}
+        for folder, overrides in found.items():
+            if overrides in first:
+                twin = reader.where(first[overrides])
+                reader.skip(folder, f"same overrides as folder {twin}: not used")
+            else:
+                first[overrides] = folder
+        planned_keys = list(first)
+        run_folders = list[Path | None](first.values())
     if not planned_keys:
-        raise CompareError(f"no runs in {sweep_dir}: neither {PLAN_FILE} nor run folders")
+        raise CompareError(f"no runs in {reader.folder}: neither {PLAN_FILE} nor run folders")
 
-    rows: list[dict[str, Any]] = []
-    yearly_rows: list[dict[str, Any]] = []
-    for job, overrides in enumerate(planned_keys):
-        folder = found.get(overrides)
-        row: dict[str, Any] = {"job": job, "folder": "", "status": "missing"}
-        row.update(dict(split_override(o) for o in overrides))
-        row["overrides"] = " ".join(overrides)
-        if folder is not None:
-            row["folder"] = str(folder.relative_to(sweep_dir))
-            summary = _read_json(folder / SUMMARY_FILE)
-            error = _read_json(folder / ERROR_FILE)
-            if summary is not None:
-                row["status"] = "ok"
-                row["seed"] = summary.get("seed", row.get("seed"))
-                row.update(flatten(summary))
-                yearly_rows += [
-                    {"job": job, "year": int(year), "relapse_rate": float(rate)}
-                    for year, rate in summary.get(YEARLY_KEY, {}).items()
-                ]
-            elif error is not None:
-                row["status"] = "failed"
-                row["error"] = f"{error.get('type', 'Error')}: {error.get('message', '')}"
-        rows.append(row)
-
+    rows = [
+        _run_row(reader, job, overrides, folder)
+        for job, (overrides, folder) in enumerate(zip(planned_keys, run_folders, strict=True))
+    ]
+    yearly = pd.DataFrame(
+        [
+            {"job": row["job"], "year": int(year), "relapse_rate": float(rate)}
+            for row in rows
+            for year, rate in row.pop("_yearly", {}).items()
+        ],
+        columns=["job", "year", "relapse_rate"],
+    )
     runs = pd.DataFrame(rows)
     runs["seed"] = pd.to_numeric(runs["seed"], errors="coerce") if "seed" in runs else math.nan
     override_keys = list(dict.fromkeys(split_override(o)[0] for key in planned_keys for o in key))
@@ -205,6 +418,7 @@ def read_sweep(sweep_dir: Path) -> Sweep:
     runs.insert(
         1, "scenario", [scenario_label(values) for values in runs[params].to_dict("records")]
     )
+    _mark_repeated_seeds(runs)
     metrics = _metric_columns(runs, set(override_keys))
     ok = runs["status"] == "ok"
     for metric in metrics:
@@ -212,21 +426,37 @@ def read_sweep(sweep_dir: Path) -> Sweep:
             # A policy that is not enabled spends nothing; its cost is absent from the summary.
             runs.loc[ok, metric] = runs.loc[ok, metric].fillna(0.0)
     runs = runs.drop(columns=[k for k in override_keys if k not in params and k != "seed"])
-    yearly = pd.DataFrame(yearly_rows, columns=["job", "year", "relapse_rate"])
+    shared = [o for o in planned_keys[0] if all(o in key for key in planned_keys[1:])]
+    recorded = plan is not None and "fixed" in plan
     return Sweep(
-        folder=sweep_dir,
+        folder=reader.folder,
         runs=runs,
         params=params,
         metrics=metrics,
-        yearly=yearly,
-        planned=None if planned is None else len(planned),
-        ignored=ignored,
+        yearly=yearly[yearly["job"].isin(runs.loc[runs["status"] == "ok", "job"])],
+        planned=None if plan is None else len(plan["runs"]),
+        skipped=reader.skipped,
+        command=None if plan is None else plan.get("command"),
+        fixed=list(plan["fixed"]) if recorded else shared,
+        fixed_recorded=recorded,
+        reader=reader,
     )
 
 
+def _mark_repeated_seeds(runs: pd.DataFrame) -> None:
+    """A second valid run of the same scenario and seed is ``invalid`` (pairing needs one)."""
+    ok = runs[runs["status"] == "ok"]
+    repeated = ok[ok.duplicated(["scenario", "seed"])]
+    first = ok.drop_duplicates(["scenario", "seed"]).set_index(["scenario", "seed"])["job"]
+    for index, run in repeated.iterrows():
+        runs.loc[index, "status"] = "invalid"
+        twin = first[(run["scenario"], run["seed"])]
+        runs.loc[index, "error"] = f"same scenario and seed ({run['seed']:g}) as job {twin}"
+
+
 def _metric_columns(runs: pd.DataFrame, override_keys: set[str]) -> list[str]:
-    bookkeeping = {"job", "scenario", "folder", "status", "overrides", "error", *override_keys}
-    found = [c for c in runs.columns if c not in bookkeeping]
+    bookkeeping = {"job", "scenario", "folder", "status", "overrides", "error", "seed"}
+    found = [c for c in runs.columns if c not in bookkeeping | override_keys]
     return [m for m in HEADLINE_METRICS if m in found] + [
         m for m in found if m not in HEADLINE_METRICS
     ]
@@ -261,14 +491,33 @@ def parse_baseline(items: Sequence[str]) -> dict[str, str]:
     return spec
 
 
+def output_folder(sweep_dir: Path, baseline: Sequence[str] = ()) -> Path:
+    """``comparison/`` without a chosen baseline, else ``comparison-<KEY=VALUE,...>/``.
+
+    Characters other than letters, digits and ``._=,+-`` become ``_``.
+    """
+    if not baseline:
+        return Path(sweep_dir) / COMPARISON_DIR
+    name = re.sub(r"[^A-Za-z0-9._=,+-]", "_", ",".join(baseline))[:120]
+    return Path(sweep_dir) / f"{COMPARISON_DIR}-{name}"
+
+
 def _enables_no_policy(sweep: Sweep, scenario: str) -> bool:
     """Whether the composed config of the scenario's first run enables no policy."""
+    if sweep.reader is None:
+        return False
     runs = sweep.runs[(sweep.runs["scenario"] == scenario) & (sweep.runs["folder"] != "")]
     for folder in runs["folder"]:
-        path = sweep.folder / folder / CONFIG_FILE
-        if path.exists():
-            policies = (yaml.safe_load(path.read_text()) or {}).get("policies") or {}
-            return not any(bool(node.get("enabled")) for node in policies.values())
+        config = _read_or_none(
+            sweep.reader, sweep.folder / folder / CONFIG_FILE, parse_yaml, check_mapping
+        )
+        if config is not None:
+            policies = config.get("policies")
+            if not isinstance(policies, dict):
+                return False
+            return not any(
+                isinstance(node, dict) and bool(node.get("enabled")) for node in policies.values()
+            )
     return False
 
 
@@ -281,7 +530,9 @@ def default_baseline(sweep: Sweep, scenarios: pd.DataFrame) -> dict[str, Any]:
         for _, row in scenarios.iterrows():
             if _enables_no_policy(sweep, row["scenario"]):
                 return {p: row[p] for p in policy_params}
-    return {p: scenarios.iloc[0][p] for p in sweep.params}
+    valid = set(sweep.runs.loc[sweep.runs["status"] == "ok", "scenario"])
+    first = next((row for _, row in scenarios.iterrows() if row["scenario"] in valid))
+    return {p: first[p] for p in sweep.params}
 
 
 def baselines(scenarios: pd.DataFrame, params: list[str], spec: dict[str, Any]) -> list[str | None]:
@@ -325,53 +576,78 @@ def summarize_sweep(sweep: Sweep, baseline: Sequence[str] = ()) -> pd.DataFrame:
     if not scenarios["is_baseline"].any():
         raise CompareError(f"no scenario has the baseline setting {scenario_label(spec)}")
 
+    metrics = sweep.metrics
+    order = scenarios["scenario"]
+    means = grouped_intervals(ok, "scenario", metrics, {m: metric_bounds(m) for m in metrics})
+    base_of = dict(zip(scenarios["scenario"], scenarios["baseline"], strict=True))
+    values = ok[["scenario", "seed", *metrics]]
+    paired = values.assign(_baseline=values["scenario"].map(base_of)).merge(
+        values.rename(columns={"scenario": "_baseline"}),
+        on=["_baseline", "seed"],
+        suffixes=("", "_b"),
+    )
+    differences = pd.DataFrame(
+        paired[metrics].to_numpy(dtype=float)
+        - paired[[f"{m}_b" for m in metrics]].to_numpy(dtype=float),
+        columns=metrics,
+    ).assign(scenario=paired["scenario"].to_numpy())
+    diffs = grouped_intervals(differences, "scenario", metrics)
+
     counts = pd.crosstab(sweep.runs["scenario"], sweep.runs["status"])
-    rows = []
-    for _, scenario in scenarios.iterrows():
-        runs = ok[ok["scenario"] == scenario["scenario"]]
-        base = ok[ok["scenario"] == scenario["baseline"]]
-        paired = runs.merge(base, on="seed", suffixes=("", "_base"))
-        status = counts.loc[scenario["scenario"]]
-        row: dict[str, Any] = {
-            "n_seeds": len(runs),
-            "n_failed": int(status.get("failed", 0)),
-            "n_missing": int(status.get("missing", 0)),
-            "n_pairs": len(paired),
-        }
-        for metric in sweep.metrics:
-            mean, lo, hi, _ = mean_interval(runs[metric])
-            diff, diff_lo, diff_hi, _ = mean_interval(paired[metric] - paired[f"{metric}_base"])
-            row |= {
-                f"{metric}_mean": mean,
-                f"{metric}_lo": lo,
-                f"{metric}_hi": hi,
-                f"{metric}_diff": diff,
-                f"{metric}_diff_lo": diff_lo,
-                f"{metric}_diff_hi": diff_hi,
-            }
-        rows.append(row)
-    table = pd.concat([scenarios, pd.DataFrame(rows)], axis=1)
+    columns: dict[str, Any] = {
+        "n_seeds": ok.groupby("scenario").size(),
+        **{
+            f"n_{status}": counts[status] if status in counts else 0
+            for status in ("failed", "missing", "invalid")
+        },
+        "n_pairs": differences.groupby("scenario").size(),
+    }
+    for metric in metrics:
+        for part, table in (("mean", means), ("diff", diffs)):
+            name = metric if part == "mean" else f"{metric}_diff"
+            columns[f"{name}_mean" if part == "mean" else name] = table["mean"][metric]
+            columns[f"{name}_lo"] = table["lo"][metric]
+            columns[f"{name}_hi"] = table["hi"][metric]
+    table = pd.DataFrame({k: _by_scenario(v, order) for k, v in columns.items()})
+    for name in ("n_seeds", "n_failed", "n_missing", "n_invalid", "n_pairs"):
+        table[name] = table[name].fillna(0).astype(int)
+    table = pd.concat([scenarios, table.reset_index(drop=True)], axis=1)
     table.attrs["baseline"] = scenario_label(spec)
     if "relapses_total_diff" in table and "cost_total_yuan_diff" in table:
-        table["relapses_averted"] = -table["relapses_total_diff"]
-        table["cost_per_relapse_averted_yuan"] = (
-            table["cost_total_yuan_diff"] / table["relapses_averted"]
-        ).where(table["relapses_averted"] > 0)
+        table["relapse_events_averted"] = -table["relapses_total_diff"]
+        table["relapse_events_averted_lo"] = -table["relapses_total_diff_hi"]
+        table["relapse_events_averted_hi"] = -table["relapses_total_diff_lo"]
+        table["cost_per_relapse_event_averted_yuan"] = (
+            table["cost_total_yuan_diff"] / table["relapse_events_averted"]
+        ).where(table["relapse_events_averted"] > 0)
     return table
 
 
+def _by_scenario(values: Any, order: pd.Series) -> Any:
+    """``values`` (a number, or a Series indexed by scenario) in the order of ``order``."""
+    if isinstance(values, pd.Series):
+        return values.reindex(order.to_numpy()).to_numpy()
+    return values
+
+
 def yearly_by_scenario(sweep: Sweep) -> pd.DataFrame:
-    """Relapse rate per scenario and year: mean over seeds, its 95% interval and ``n``."""
+    """Relapse rate per scenario and year: mean over seeds, its 95% interval (in [0, 1]), ``n``."""
     columns = ["scenario", "year", "mean", "lo", "hi", "n"]
     if sweep.yearly.empty:
         return pd.DataFrame(columns=columns)
     scenario_of_job = sweep.runs.set_index("job")["scenario"]
-    yearly = sweep.yearly.assign(scenario=scenario_of_job.loc[sweep.yearly["job"]].to_numpy())
-    rows = [
-        (scenario, year, *mean_interval(group["relapse_rate"]))
-        for (scenario, year), group in yearly.groupby(["scenario", "year"], sort=False)
-    ]
-    return pd.DataFrame(rows, columns=columns)
+    scenario = scenario_of_job.loc[sweep.yearly["job"]].to_numpy()
+    yearly = sweep.yearly.assign(key=list(zip(scenario, sweep.yearly["year"], strict=True)))
+    table = grouped_intervals(yearly, "key", ["relapse_rate"], {"relapse_rate": (0.0, 1.0)})
+    keys = table["mean"].index
+    return pd.DataFrame(
+        {
+            "scenario": [k[0] for k in keys],
+            "year": [k[1] for k in keys],
+            **{part: table[part]["relapse_rate"].to_numpy() for part in ("mean", "lo", "hi", "n")},
+        },
+        columns=columns,
+    )
 
 
 def _interval(mean: float, lo: float, hi: float, *, scale: float = 1.0, digits: int = 2) -> str:
@@ -386,21 +662,23 @@ def _interval(mean: float, lo: float, hi: float, *, scale: float = 1.0, digits: 
 def _headline_table(summary: pd.DataFrame) -> list[str]:
     lines = [
         "| scenario | seeds | relapse rate, % a year [95% CI] | difference to baseline, "
-        "percentage points [95% CI, paired] | policy cost, million yuan | relapses averted "
-        "(households) | yuan per relapse averted |",
+        "percentage points [95% CI, paired] | policy cost, million yuan | relapse events "
+        "averted over the run [95% CI, paired] | yuan per relapse event averted |",
         "|---|---|---|---|---|---|---|",
     ]
     for _, row in summary.iterrows():
         rate = [row[f"relapse_rate_{part}"] for part in ("mean", "lo", "hi")]
         diff = [row[f"relapse_rate_diff{part}"] for part in ("", "_lo", "_hi")]
         cost = row.get("cost_total_yuan_mean", math.nan)
-        averted = row.get("relapses_averted", math.nan)
-        per_relapse = row.get("cost_per_relapse_averted_yuan", math.nan)
+        averted = [
+            row.get(f"relapse_events_averted{part}", math.nan) for part in ("", "_lo", "_hi")
+        ]
+        per_event = row.get("cost_per_relapse_event_averted_yuan", math.nan)
         if row["is_baseline"]:
             name, difference, averted_text = f"**{row['scenario']}** (baseline)", "—", "—"
         else:
             name, difference = row["scenario"], _interval(*diff, scale=100)
-            averted_text = _interval(averted, math.nan, math.nan, digits=1)
+            averted_text = _interval(*averted, digits=1)
         cells = [
             name,
             str(row["n_seeds"]),
@@ -408,15 +686,69 @@ def _headline_table(summary: pd.DataFrame) -> list[str]:
             difference,
             _interval(cost, math.nan, math.nan, scale=1e-6),
             averted_text,
-            _interval(per_relapse, math.nan, math.nan, digits=0),
+            _interval(per_event, math.nan, math.nan, digits=0),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
 
+def _few_seeds_warning(summary: pd.DataFrame) -> list[str]:
+    """One line when a scenario has fewer than :data:`FEW_SEEDS` valid seeds."""
+    few = summary[summary["n_seeds"] < FEW_SEEDS]
+    if few.empty:
+        return []
+    pairs = list(zip(few["scenario"], few["n_seeds"], strict=True))
+    shown = "; ".join(f"`{scenario}`: {n}" for scenario, n in pairs[:5])
+    more = f"; and {len(few) - 5} more" if len(few) > 5 else ""
+    fewest = int(few["n_seeds"].min())
+    if fewest == 0:
+        effect = "a scenario without a valid run has no figures"
+    elif fewest == 1:
+        effect = "with one seed a scenario has no interval"
+    else:
+        effect = (
+            f"with {fewest} seeds an interval spans +-{t_factor(fewest):.1f} standard errors "
+            "(+-2.0 with many seeds)"
+        )
+    return [
+        f"**Warning: {len(few)} of {len(summary)} scenarios have fewer than {FEW_SEEDS} valid "
+        f"seeds** ({shown}{more}); {effect}. Add seeds, e.g. `seed='range(0,10)'`.",
+        "",
+    ]
+
+
+def _provenance(sweep: Sweep) -> list[str]:
+    command = shlex.join(sweep.command) if sweep.command else None
+    fixed = " ".join(sweep.fixed) or "none"
+    if sweep.fixed_recorded:
+        fixed_text = f"`{fixed}`"
+    else:
+        fixed_text = f"not recorded in `{PLAN_FILE}`; shared by every run: `{fixed}`"
+    return [
+        f"Command: {f'`{command}`' if command else 'not recorded'}.",
+        f"Fixed overrides: {fixed_text}.",
+        "",
+    ]
+
+
+def _files(n: int) -> str:
+    return f"{n} file or folder" if n == 1 else f"{n} files or folders"
+
+
 @dataclass
 class Report:
-    """What :func:`build_report` wrote and how many runs it used."""
+    """What :func:`build_report` wrote and how many runs it used.
+
+    Attributes:
+        folder: the comparison folder written.
+        used: the number of valid runs used.
+        planned: the number of planned runs; None without a plan.
+        failed: the rows of ``runs.csv`` of failed runs.
+        missing: the rows of missing runs.
+        files: the files written.
+        invalid: the rows of invalid runs.
+        skipped: ``(path, reason)`` of every file or folder not used.
+    """
 
     folder: Path
     used: int
@@ -424,66 +756,112 @@ class Report:
     failed: pd.DataFrame
     missing: pd.DataFrame
     files: list[Path]
+    invalid: pd.DataFrame = field(default_factory=pd.DataFrame)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def exit_status(self) -> int:
+        """0 when every run was used and nothing skipped, else 1."""
+        return int(bool(len(self.failed) or len(self.missing) or len(self.invalid) or self.skipped))
 
     def describe(self) -> str:
-        """One line: runs used, failed and missing, and where the report is."""
+        """One line: runs used, failed, missing and invalid, files skipped, where the report is."""
         of = f" of {self.planned} planned" if self.planned is not None else ""
+        extra = f", {len(self.invalid)} invalid" if len(self.invalid) else ""
+        if self.skipped:
+            extra += f"; {_files(len(self.skipped))} skipped, named in the report"
         return (
             f"comparison of {self.used} runs{of} ({len(self.failed)} failed, "
-            f"{len(self.missing)} missing): {self.folder / 'report.md'}"
+            f"{len(self.missing)} missing{extra}): {self.folder / 'report.md'}"
         )
 
 
-def build_report(sweep_dir: Path, baseline: Sequence[str] = (), plots: bool = True) -> Report:
-    """Write ``comparison/`` (tables, report, plots) for the sweep in ``sweep_dir``.
+def _check_output(out: Path) -> None:
+    if out.is_symlink() or (os.path.lexists(out) and not out.is_dir()):
+        raise CompareError(f"{out} exists and is not a folder: move it away and run again")
 
-    A sweep without any finished run still gets ``runs.csv`` and ``report.md`` (which list the
-    failures), but no ``summary.csv`` and no plots.
+
+def build_report(sweep_dir: Path, baseline: Sequence[str] = (), plots: bool = True) -> Report:
+    """Write the comparison (tables, report, plots) of the sweep in ``sweep_dir``.
+
+    Into ``comparison/``, or ``comparison-<baseline>/`` when ``baseline`` is given
+    (:func:`output_folder`). A sweep without any valid run still gets ``runs.csv`` and
+    ``report.md`` (which list the failures), but no ``summary.csv`` and no plots.
 
     Raises:
-        CompareError: the folder holds no run, or ``baseline`` is not a setting of the sweep.
+        CompareError: the folder holds no run or several sweeps, ``baseline`` is not a setting
+            of the sweep, or the output folder is not a folder or cannot be written.
     """
+    out = output_folder(Path(sweep_dir), baseline)
+    _check_output(out)
     sweep = read_sweep(Path(sweep_dir))
-    out = sweep.folder / COMPARISON_DIR
-    out.mkdir(exist_ok=True)
     runs = sweep.runs
-    ok, failed, missing = (runs[runs["status"] == s] for s in ("ok", "failed", "missing"))
+    ok, failed, missing, invalid = (runs[runs["status"] == s] for s in STATUSES)
     summary = summarize_sweep(sweep, baseline) if len(ok) else None
+    try:
+        out.mkdir(exist_ok=True)
+        files = _write(out, sweep, summary, plots)
+    except OSError as exc:
+        raise CompareError(f"cannot write {out}: {exc.strerror or exc}") from None
+    return Report(out, len(ok), sweep.planned, failed, missing, files, invalid, sweep.skipped)
+
+
+def _write(out: Path, sweep: Sweep, summary: pd.DataFrame | None, plots: bool) -> list[Path]:
+    runs = sweep.runs
+    ok, failed, missing, invalid = (runs[runs["status"] == s] for s in STATUSES)
     files = [out / "runs.csv"]
     atomic_write(files[0], lambda tmp: runs.to_csv(tmp, index=False))
+    plot_files: list[Path] = []
     if summary is not None:
         files.append(out / "summary.csv")
         atomic_write(files[-1], lambda tmp: summary.to_csv(tmp, index=False))
         if plots:
             from sim.analysis.compare_plots import write_plots
 
-            files += write_plots(
+            plot_files = write_plots(
                 out, summary, yearly_by_scenario(sweep), sweep.params, atomic_write
             )
+            files += plot_files
     planned = "" if sweep.planned is None else f" of {sweep.planned} planned"
     lines = [
         f"# Comparison of the sweep `{sweep.folder.name}`",
         "",
-        f"Runs used: **{len(ok)}**{planned} ({len(failed)} failed, {len(missing)} missing).",
+        f"Runs used: **{len(ok)}**{planned} ({len(failed)} failed, {len(missing)} missing"
+        + (f", {len(invalid)} invalid" if len(invalid) else "")
+        + ").",
     ]
     if sweep.planned is None:
-        lines.append(f"No `{PLAN_FILE}`: missing runs cannot be told; all run folders are used.")
-    if sweep.ignored:
-        lines.append(f"Ignored {len(sweep.ignored)} run folders that are not in the sweep's plan.")
+        lines.append(
+            f"No valid `{PLAN_FILE}`: missing runs cannot be told; every run folder found is a run."
+        )
+    if sweep.skipped:
+        lines.append(
+            f"Skipped: {_files(len(sweep.skipped))}, each named under "
+            "[Skipped files and folders](#skipped-files-and-folders)."
+        )
+    lines += ["", *_provenance(sweep)]
     if summary is not None:
         baseline_text = summary.attrs["baseline"]
         if summary["is_baseline"].sum() > 1:
             baseline_text += " with the same values of the other parameters"
         lines += [
+            *_few_seeds_warning(summary),
             f"Scenarios: {len(summary)}; varying parameters: {', '.join(sweep.params) or 'none'}; "
             f"baseline: {baseline_text}.",
             "",
-            "Means over seeds with 95% t-intervals (n/a with one seed). Differences to the "
-            "baseline are paired on seed (same seed, same shocks). Full table: `summary.csv`; one "
-            "row per run: `runs.csv`.",
+            "Means over seeds with 95% t-intervals (n/a with one seed); intervals of rates and "
+            "shares are cut at 0% and 100%, of counts and yuan at 0 (the mean cannot lie "
+            "outside, so the cut keeps the 95% coverage). Differences to the baseline are paired "
+            "on seed (same seed, same shocks), with the t-interval of the seed-by-seed "
+            "differences. Relapse events count each fall of an initially lifted household below "
+            "the line at a December assessment (a household that recovers and falls again "
+            "counts twice). Full table: `summary.csv`; one row per run: `runs.csv`.",
             "",
             *_headline_table(summary),
         ]
+    if plot_files:
+        lines += ["", "## Plots", ""]
+        lines += [f"![{f.stem}]({f.name})" for f in plot_files if f.suffix == ".png"]
     for title, table in (("Failed runs", failed), ("Missing runs", missing)):
         if len(table):
             lines += ["", f"## {title}", ""]
@@ -491,18 +869,37 @@ def build_report(sweep_dir: Path, baseline: Sequence[str] = (), plots: bool = Tr
                 where = f"`{run['folder']}`" if run["folder"] else "no folder"
                 detail = f": {run['error']}" if title == "Failed runs" else ""
                 lines.append(f"- job {run['job']} ({run['overrides']}), {where}{detail}")
+    if len(invalid):
+        lines += ["", "## Invalid runs", ""]
+        for _, run in invalid.iterrows():
+            lines.append(
+                f"- job {run['job']} ({run['overrides']}), `{run['folder']}`: {run['error']}"
+            )
+    if sweep.skipped:
+        lines += ["", "## Skipped files and folders", ""]
+        lines += [f"- `{path}`: {reason}" for path, reason in sweep.skipped]
     if len(files) > 2:
         lines += ["", "## Files", "", *(f"- `{f.name}`" for f in files)]
     files.append(out / "report.md")
     atomic_write_text(files[-1], "\n".join(lines) + "\n")
-    return Report(out, len(ok), sweep.planned, failed, missing, files)
+    return files
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        usage = " ".join(self.format_usage().split()[1:])
+        self.exit(2, f"error: {message} (usage: {usage})\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Command line of ``python -m sim.compare``; returns the exit status."""
-    parser = argparse.ArgumentParser(
+    """Command line of ``python -m sim.compare``; returns the exit status (module docstring)."""
+    parser = _Parser(
         prog="python -m sim.compare",
-        description="(Re)build the comparison report of a sweep folder into SWEEP_DIR/comparison/.",
+        description="(Re)build the comparison report of a sweep folder into SWEEP_DIR/comparison/ "
+        "(SWEEP_DIR/comparison-<baseline>/ with --baseline). Exit status: 0 every run used, "
+        "1 some run failed, missing or invalid or some file skipped, 2 no report.",
     )
     parser.add_argument("sweep_dir", type=Path, metavar="SWEEP_DIR")
     parser.add_argument(
@@ -511,7 +908,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=[],
         metavar="KEY=VALUE",
         help="setting of a varying parameter that defines the baseline (repeatable); "
-        "default: policy=none, or the first scenario without policies, or the first scenario",
+        "default: policy=none, or the first scenario without policies, or the first scenario "
+        "with a valid run",
     )
     parser.add_argument("--no-plots", action="store_true", help="write the tables only")
     args = parser.parse_args(argv)
@@ -524,7 +922,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(report.describe())
-    return 0 if report.used else 1
+    return report.exit_status
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
 """Plots of one run, read from its files (never from the model).
 
-Each ``plot_*`` function draws on an ``Axes`` from a tidy table and returns it; ``dashboard``
-reads a run folder and writes ``plots/dashboard.png``. Styles use line patterns and hatches as
-well as colour so that figures stay readable in greyscale print.
+Each ``plot_*`` function draws on an ``Axes`` from a tidy table and returns it (without ``ax``, on
+a new pyplot figure, so that a notebook shows it inline); ``dashboard`` reads a run folder and
+writes ``plots/dashboard.png`` from a :class:`matplotlib.figure.Figure`, without pyplot. Importing
+this module selects no matplotlib backend. Styles use line patterns and hatches as well as colour
+so that figures stay readable in greyscale print.
 """
 
 from __future__ import annotations
@@ -11,20 +13,21 @@ import json
 from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
 CAUSE_HATCHES = {"illness": "", "disaster": "//", "job_loss": "..", "price": "xx", "other": "--"}
 GREYS = ["0.15", "0.4", "0.6", "0.8", "0.95"]
 
 
 def _axes(ax: Axes | None) -> Axes:
-    return ax if ax is not None else plt.subplots()[1]
+    """``ax``, or the axes of a new pyplot figure (imported here: shown inline in notebooks)."""
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(layout="constrained")[1]
 
 
 def plot_headcount(timeseries: pd.DataFrame, ax: Axes | None = None) -> Axes:
@@ -115,7 +118,8 @@ def dashboard(run_dir: Path, line: float | None = None) -> Path:
     """Write ``plots/dashboard.png`` for the run in ``run_dir`` and return its path."""
     summary: dict[str, Any] = json.loads((run_dir / "summary.json").read_text())
     timeseries = pd.read_parquet(run_dir / "timeseries.parquet")
-    fig, axes = plt.subplots(2, 2, figsize=(12, 8), constrained_layout=True)
+    fig = Figure(figsize=(12, 8), layout="constrained")
+    axes = fig.subplots(2, 2)
     plot_headcount(timeseries, axes[0, 0])
     plot_relapse(timeseries, axes[0, 1])
     plot_causes(summary["relapses_by_cause"], axes[1, 0])
@@ -131,5 +135,4 @@ def dashboard(run_dir: Path, line: float | None = None) -> Path:
     out = run_dir / "plots" / "dashboard.png"
     out.parent.mkdir(exist_ok=True)
     fig.savefig(out, dpi=110)
-    plt.close(fig)
     return out
