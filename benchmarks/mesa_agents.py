@@ -2,7 +2,8 @@
 
 Each household is a ``mesa.Agent`` that holds its own attributes as Python numbers, and every month
 the model calls ``Household.step`` on each agent through ``AgentSet.shuffle_do``. The rules are
-those of :class:`sim.engine.model.PovertyModel` without policies, operation for operation: illness
+those of :class:`sim.engine.model.PovertyModel` and of the household rules of
+:class:`sim.engine.state.HouseholdState`, without policies, operation for operation: illness
 (hospital bill, out-of-pocket share, a worker off sick), village disasters (farm income destroyed
 for the year, repair costs), the migrant labour market (job losses, re-employment), the month's
 income and savings, and the December assessment (status, relapse, cause). The engine's monthly
@@ -25,15 +26,9 @@ import mesa
 import numpy as np
 
 from sim.config import Config
-from sim.engine.population import (
-    LIFTED,
-    MARGINAL,
-    NEWLY_POOR,
-    RELAPSED,
-    HouseholdState,
-    generate_population,
-)
+from sim.engine.population import generate_population
 from sim.engine.shocks import ShockDraws, monthly_rate
+from sim.engine.state import LIFTED, MARGINAL, NEWLY_POOR, RELAPSED, HouseholdState
 from sim.outcomes import CAUSES, annual_record
 
 

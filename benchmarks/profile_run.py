@@ -9,7 +9,7 @@ Needs the profilers, which are not project dependencies::
 
 Prints the functions of ``sim`` with the largest own time (a numpy call is charged to the
 function of ``sim`` that makes it), then the call tree; with ``--lines``, the time of
-each line of the model's phases, of the shock draws and of the ledger.
+each line of the model's phases, of the household rules, of the shock draws and of the ledger.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sim.config import compose
 from sim.engine.ledger import Ledger
 from sim.engine.model import PovertyModel
 from sim.engine.shocks import ShockDraws
+from sim.engine.state import HouseholdState
 
 if TYPE_CHECKING:
     from pyinstrument.frame import Frame
@@ -75,7 +76,7 @@ def own_times(root: Frame) -> dict[str, float]:
 
 
 def profile_lines(model_args: list[str], months: int) -> None:
-    """Time every line of the model's phases, the shock draws and the ledger."""
+    """Time each line of the model's phases, household rules, shock draws and ledger."""
     from line_profiler import LineProfiler
 
     profiler = LineProfiler()
@@ -84,7 +85,8 @@ def profile_lines(model_args: list[str], months: int) -> None:
         PovertyModel._illness,
         PovertyModel._disasters,
         PovertyModel._labour_market,
-        PovertyModel._earn_income,
+        HouseholdState.earn_month,
+        HouseholdState.move_workers,
         PovertyModel._close_month,
         PovertyModel._assess_year,
         ShockDraws.month,

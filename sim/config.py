@@ -9,18 +9,17 @@ the key and what is allowed.
 
 from __future__ import annotations
 
-import dataclasses
-import math
+import copy
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
-from sim.params import ConfigError, bounded, probability, required
-from sim.policies import PoliciesConfig
+from sim.params import ConfigError, allowed_at, bounded, check_fields, probability, required
+from sim.policies import CustomPolicy, PoliciesConfig, custom_policy_class
 
 _PACKAGED_CONFIGS = Path(__file__).resolve().parent / "configs"  # in an installed wheel
 CONFIG_DIR = (
@@ -34,41 +33,49 @@ CONFIG_DIR = (
 class PovertyConfig:
     """Poverty line and monitoring threshold (yuan per person per year, 2020 prices)."""
 
-    line: float = bounded(0.0, open_lo=True)
-    monitoring_threshold_ratio: float = bounded(1.0)
+    # yuan per person per year; up to 100,000: 25 x the 2020 line (S4), above any line in use
+    line: float = bounded(0.0, 1e5, open_lo=True)
+    # threshold / line: marginal households' incomes are drawn from 1.02 x the line up to the
+    # threshold, so it lies above 1.02; at 3 x the line it is above the county mean income (S8)
+    monitoring_threshold_ratio: float = bounded(1.02, 3.0, open_lo=True)
 
 
 @dataclass
 class PopulationConfig:
     """Synthetic county: villages and households (see ``configs/population/default.yaml``)."""
 
-    households: int = bounded(1)
-    villages: int = bounded(1)
-    resettlement_sites: int = bounded(1)
+    households: int = bounded(1, 10_000_000)  # up to a province's rural households
+    villages: int = bounded(1, 100_000)  # a county has hundreds, a province tens of thousands
+    resettlement_sites: int = bounded(1, 1000)  # relocation needs a site to move to
     share_lifted: float = probability()
     share_marginal: float = probability()
     share_high_exposure: float = probability()
     share_medium_exposure: float = probability()
-    mean_household_size: float = bounded(1.0, 8.0)
+    mean_household_size: float = bounded(1.0, 8.0)  # persons (a household has 1 to 10)
     worker_share: float = probability()
     share_no_work_capacity_lifted: float = probability()
     share_no_work_capacity_other: float = probability()
     share_chronic_illness_lifted: float = probability()
     share_chronic_illness_other: float = probability()
-    income_lifted_mean: float = bounded(0.0, open_lo=True)
-    income_non_poor_mean: float = bounded(0.0, open_lo=True)
-    income_sigma: float = bounded(0.0, 2.0)
+    # yuan per person per year; up to 1 M: 90 x the county mean (S8)
+    income_lifted_mean: float = bounded(0.0, 1e6, open_lo=True)
+    income_non_poor_mean: float = bounded(0.0, 1e6, open_lo=True)
+    income_sigma: float = bounded(0.0, 2.0)  # log-sd; 2 spreads incomes over orders of magnitude
     transfer_share_poor: float = probability()
     transfer_share_non_poor: float = probability()
     property_share: float = probability()
     migrant_propensity: float = probability()
     local_wage_propensity: float = probability()
-    earnings_weight_local: float = bounded(0.0, open_lo=True)
-    earnings_weight_migrant: float = bounded(0.0, open_lo=True)
-    savings_months_poor: float = bounded(0.0)
-    savings_months_non_poor: float = bounded(0.0)
+    # x a farm worker's income; labour income is shared out by these weights, so a job paying a
+    # tenth of farm work is the least (smaller weights overflow the share), 20 x beyond any gap
+    earnings_weight_local: float = bounded(0.1, 20.0)
+    earnings_weight_migrant: float = bounded(0.1, 20.0)
+    savings_months_poor: float = bounded(0.0, 120.0)  # months of income; ten years at most
+    savings_months_non_poor: float = bounded(0.0, 120.0)
     saving_rate: float = probability()
-    land_mu_mean: float = bounded(0.0)
+    # mu per household; land is drawn relative to this mean, so it is positive; 1,000 mu (67 ha)
+    # is beyond any smallholder county
+    land_mu_mean: float = bounded(0.0, 1000.0, open_lo=True)
 
 
 @dataclass
@@ -76,22 +83,22 @@ class ShocksConfig:
     """Illness, disaster, labour-market and price shocks (see ``configs/shocks/default.yaml``)."""
 
     hospitalisation_rate: float = probability()
-    chronic_illness_multiplier: float = bounded(1.0)
-    hospital_cost_median: float = bounded(0.0)
-    hospital_cost_sigma: float = bounded(0.0, 3.0)
+    chronic_illness_multiplier: float = bounded(1.0, 20.0)  # x hazard; up to 20 x
+    hospital_cost_median: float = bounded(0.0, 1e6)  # yuan per stay; up to 1 M, 170 x the default
+    hospital_cost_sigma: float = bounded(0.0, 3.0)  # log-sd; 3 puts one bill in 20 at 140 x median
     reimbursement_rate: float = probability()
     serious_illness_share: float = probability()
-    recovery_months: int = bounded(0, 24)
+    recovery_months: int = bounded(0, 24)  # months out of work; two years at most
     disaster_rate_low: float = probability()
     disaster_rate_medium: float = probability()
     disaster_rate_high: float = probability()
     disaster_severity_mean: float = probability()
-    disaster_repair_cost: float = bounded(0.0)
+    disaster_repair_cost: float = bounded(0.0, 1e6)  # yuan at severity 1; up to 1 M, 40 x S16
     job_loss_rate: float = probability()
     downturn_rate: float = probability()
-    downturn_multiplier: float = bounded(1.0)
+    downturn_multiplier: float = bounded(1.0, 20.0)  # x job-loss rate; up to 20 x
     reemployment_rate: float = probability()
-    price_sigma_staple: float = bounded(0.0, 2.0)
+    price_sigma_staple: float = bounded(0.0, 2.0)  # log-sd per year; 2 is a collapse or boom
     price_sigma_cash_crop: float = bounded(0.0, 2.0)
 
 
@@ -109,9 +116,11 @@ class OutputConfig:
 class Config:
     """A whole run: seed, horizon, population, shocks, policies and outputs."""
 
-    seed: int = bounded(0, 2**63 - 1)
-    years: int = bounded(1, 100)
-    start_year: int = bounded(1900, 2200)
+    seed: int = bounded(0, 2**63 - 1)  # any non-negative 64-bit seed (numpy's SeedSequence)
+    years: int = bounded(1, 100)  # horizon; a century at most
+    # first simulated year, a calendar label of a county described as of the end of 2020 (S4
+    # prices); with a century's horizon, dates stay within pandas' range (to 2262)
+    start_year: int = bounded(2000, 2100)
     poverty: PovertyConfig = field(default_factory=PovertyConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     shocks: ShocksConfig = field(default_factory=ShocksConfig)
@@ -124,54 +133,87 @@ class Config:
         return 12 * self.years
 
 
-def _check_ranges(obj: Any, path: str) -> None:
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        key = f"{path}{f.name}"
-        if dataclasses.is_dataclass(value):
-            _check_ranges(value, key + ".")
-            continue
-        lo, hi, open_lo = f.metadata.get("lo"), f.metadata.get("hi"), f.metadata.get("open_lo")
-        if lo is None and hi is None:
-            continue
-        allowed = f"{'(' if open_lo else '['}{lo if lo is not None else '-inf'}, "
-        allowed += f"{hi if hi is not None else 'inf'}]"
-        too_low = lo is not None and (value <= lo if open_lo else value < lo)
-        too_high = hi is not None and value > hi
-        if (isinstance(value, float) and math.isnan(value)) or too_low or too_high:
-            raise ConfigError(f"{key}={value} is out of range: allowed {allowed}")
-
-
 def _check_consistency(cfg: Config) -> None:
+    """Shares of one whole must not add up to more than it."""
     pop = cfg.population
-    if pop.share_lifted + pop.share_marginal > 1:
-        raise ConfigError(
-            "population.share_lifted + population.share_marginal must not exceed 1, got "
-            f"{pop.share_lifted + pop.share_marginal:g}"
-        )
-    if pop.share_high_exposure + pop.share_medium_exposure > 1:
-        raise ConfigError(
-            "population.share_high_exposure + population.share_medium_exposure must not exceed 1"
-        )
+    wholes = [
+        ("share_lifted", "share_marginal"),  # of households
+        ("share_high_exposure", "share_medium_exposure"),  # of villages
+        ("property_share", "transfer_share_poor"),  # of income; labour earns the rest
+        ("property_share", "transfer_share_non_poor"),
+    ]
+    for a, b in wholes:
+        total = getattr(pop, a) + getattr(pop, b)
+        if total > 1:
+            raise ConfigError(
+                f"population.{a} + population.{b} = {total:g} is out of range: allowed [0, 1]"
+            )
 
 
 def load_config(cfg: DictConfig | dict[str, Any]) -> Config:
     """Validate a composed config against the schema and return plain typed objects.
 
+    A node ``policies.<name>`` with a ``_target_`` is a custom policy: its class is imported
+    (:func:`sim.policies.custom_policy_class`) and the node's other keys are checked against the
+    class's ``config_type`` as every other node is against the schema.
+
     Raises:
-        ConfigError: a key is unknown or missing, a value has the wrong type or is out of range.
+        ConfigError: a key is unknown or missing, a value has the wrong type or is out of range,
+            or a custom policy's class cannot be used.
+    """
+    raw = cfg if isinstance(cfg, DictConfig) else OmegaConf.create(cfg)
+    built_in, custom = _split_custom_policies(raw)
+    classes = {
+        name: custom_policy_class(name, node["_target_"], CONFIG_DIR / "experiment")
+        for name, node in custom.items()
+    }
+    typed = _checked(Config, built_in, raw, "")
+    assert isinstance(typed, Config)
+    _check_consistency(typed)
+    for name, node in custom.items():
+        params = OmegaConf.masked_copy(node, [str(key) for key in node if key != "_target_"])
+        checked = _checked(classes[name].config_type, params, raw, f"policies.{name}.")
+        typed.policies.custom[name] = CustomPolicy(classes[name], checked)
+    return typed
+
+
+def _checked(schema: type, node: DictConfig, raw: DictConfig, path: str) -> Any:
+    """``node`` merged into the dataclass ``schema`` as plain typed objects, every field checked.
+
+    ``raw`` is the whole composed config and ``path`` the node's key in it (``""`` for the whole
+    config, ``"policies.<name>."`` for a custom policy), for the checks and the messages.
     """
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(Config), cfg)
+        merged = OmegaConf.merge(OmegaConf.structured(schema), node)
         typed = OmegaConf.to_object(merged)
     except OmegaConfBaseException as exc:
-        key = getattr(exc, "full_key", None) or "config"
+        relative = getattr(exc, "full_key", None) or ""
+        key = f"{path}{relative}".rstrip(".") or "config"
         reason = str(exc).splitlines()[0]
-        raise ConfigError(f"{key}: {reason}") from None
-    assert isinstance(typed, Config)
-    _check_ranges(typed, "")
-    _check_consistency(typed)
+        allowed = allowed_at(schema(), relative) if relative else None
+        hint = f": allowed {allowed}" if allowed else ""
+        raise ConfigError(f"{key}: {reason}{hint}") from None
+    check_fields(typed, raw, path)
     return typed
+
+
+def _split_custom_policies(raw: DictConfig) -> tuple[DictConfig, dict[str, DictConfig]]:
+    """The config without its custom policies' nodes, and those nodes by policy name."""
+    policies = raw.get("policies")
+    if not isinstance(policies, DictConfig):
+        return raw, {}
+    custom = {
+        str(name): node
+        for name, node in policies.items()
+        if isinstance(node, DictConfig) and "_target_" in node
+    }
+    if not custom:
+        return raw, {}
+    built_in = copy.deepcopy(raw)
+    with open_dict(built_in):
+        for name in custom:
+            del built_in.policies[name]
+    return built_in, custom
 
 
 def compose(overrides: Sequence[str] = ()) -> Config:

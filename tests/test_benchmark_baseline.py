@@ -14,7 +14,7 @@ from benchmarks import throughput
 from benchmarks.mesa_agents import PerAgentModel
 from sim.config import compose
 from sim.engine.model import PovertyModel
-from sim.engine.population import RELAPSED
+from sim.engine.state import RELAPSED
 
 MONTHS = 36
 

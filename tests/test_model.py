@@ -135,3 +135,24 @@ def test_policy_lookup_names_the_enabled_policies(small):
     assert model.policy("medical_relief").name == "medical_relief"
     with pytest.raises(KeyError, match="enabled: medical_relief"):
         model.policy("workshops")
+
+
+def test_policies_see_the_model_through_their_context(small):
+    """Hooks receive the narrow PolicyContext, whose calendar follows the model's."""
+    model = PovertyModel(small("policy=monitoring", "years=2"))
+    ctx, policy = model.policy_context, model.policy("monitoring")
+    seen = []
+    step = policy.step
+
+    def recording_step(context):
+        seen.append((context is ctx, context.year, context.month_of_year, context.month_index))
+        step(context)
+
+    policy.step = recording_step
+    for _ in range(13):
+        model.step()
+    assert all(same for same, *_ in seen)
+    assert seen[0][1:] == (2021, 0, 0) and seen[12][1:] == (2022, 0, 12)
+    assert ctx.year_draws == model.year_draws
+    assert ctx.monitoring_threshold == 1.5 * ctx.line
+    assert not any(hasattr(ctx, name) for name in ("cfg", "shocks", "month_draws", "policies"))

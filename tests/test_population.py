@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from sim.config import compose
-from sim.engine.population import HIGH, LIFTED, MARGINAL, NON_POOR, generate_population
+from sim.engine.population import generate_population
+from sim.engine.state import HIGH, LIFTED, MARGINAL, NON_POOR
 
 
 @pytest.fixture(scope="module")

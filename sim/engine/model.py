@@ -15,19 +15,12 @@ import numpy as np
 
 from sim.config import Config
 from sim.engine.ledger import Ledger
-from sim.engine.population import (
-    LIFTED,
-    MARGINAL,
-    NEWLY_POOR,
-    RELAPSED,
-    HouseholdState,
-    generate_population,
-)
-from sim.engine.rng import stream
+from sim.engine.population import generate_population
 from sim.engine.shocks import MonthDraws, ShockDraws, YearDraws, monthly_rate
+from sim.engine.state import LIFTED, MARGINAL, NEWLY_POOR, RELAPSED, STATUS_NAMES, HouseholdState
 from sim.outcomes import CAUSES, annual_record
 from sim.policies import build_policies
-from sim.policies.base import Policy
+from sim.policies.base import Policy, PolicyContext
 
 
 class Household(mesa.Agent):
@@ -58,8 +51,6 @@ class Household(mesa.Agent):
     @property
     def status(self) -> str:
         """Current status name (``lifted``, ``marginal``, ``non_poor``, ...)."""
-        from sim.engine.population import STATUS_NAMES
-
         return STATUS_NAMES[int(self._state.status[self.row])]
 
     @property
@@ -112,7 +103,8 @@ class PovertyModel(mesa.Model):
             )
         )
         self._initially_lifted = self.state.initial_status == LIFTED
-        self.policies = build_policies(cfg.policies, self)
+        self.policy_context = PolicyContext(self)
+        self.policies = build_policies(cfg.policies, self.policy_context)
 
     # -- public helpers -------------------------------------------------------------------
 
@@ -131,17 +123,13 @@ class PovertyModel(mesa.Model):
         """Whether all months of the run have been simulated."""
         return self.month_index >= self.cfg.months
 
-    def policy(self, name: str) -> Policy:
+    def policy(self, name: str) -> Policy[Any]:
         """The enabled policy ``name`` (``KeyError`` naming the enabled ones if it is not)."""
         for policy in self.policies:
             if policy.name == name:
                 return policy
         enabled = ", ".join(p.name for p in self.policies) or "none"
         raise KeyError(f"policy {name!r} is not enabled (enabled: {enabled})")
-
-    def policy_stream(self, name: str) -> np.random.Generator:
-        """The random stream of policy ``name`` (its lotteries never touch the shock streams)."""
-        return stream(self.cfg.seed, f"policy.{name}")
 
     @cached_property
     def households(self) -> mesa.agent.AgentSet:
@@ -157,7 +145,14 @@ class PovertyModel(mesa.Model):
     # -- the schedule ---------------------------------------------------------------------
 
     def step(self) -> None:
-        """Advance one month."""
+        """Advance one month.
+
+        The enabled policies act in the order of :data:`sim.policies.ORDER` (then the custom
+        ones), in each of their phases: January actions before the month's shocks, monthly
+        actions after the month's incomes are earned, and annual book-keeping after the
+        December assessment.
+        """
+        self.state.reset_month()
         if self.month_of_year == 0:
             self._start_year()
         self.month_draws = self.shocks.month()
@@ -167,18 +162,18 @@ class PovertyModel(mesa.Model):
         self._labour_market(self.month_draws)
         self._earn_income()
         for policy in self.policies:
-            policy.step(self)
+            policy.step(self.policy_context)
         self._close_month()
         if self.month_of_year == 11:
             self._assess_year()
             for policy in self.policies:
-                policy.end_year(self)
+                policy.end_year(self.policy_context)
         self.month_index += 1
 
     def _start_year(self) -> None:
         self.year_draws = self.shocks.year()
         for policy in self.policies:
-            policy.start_year(self)
+            policy.start_year(self.policy_context)
 
     def _illness(self, draws: MonthDraws) -> None:
         """Hospitalisations, their out-of-pocket cost, and workers taken out of work."""
@@ -192,8 +187,6 @@ class PovertyModel(mesa.Model):
             c.hospital_cost_sigma * draws.illness_cost_z[hospitalised]
         )
         out_of_pocket = cost * (1.0 - s.reimbursement_rate[hospitalised])
-        for month_flow in (s.medical_cost_month, s.medical_oop_month, s.expense_month):
-            month_flow[:] = 0.0
         s.medical_cost_month[hospitalised] = cost
         s.medical_oop_month[hospitalised] = out_of_pocket
         s.expense_month[hospitalised] = out_of_pocket
@@ -241,34 +234,16 @@ class PovertyModel(mesa.Model):
         )
         loses = (s.migrant_workers > 0) & (draws.job_loss_u < any_loss)
         finds = (s.unemployed_migrants > 0) & (draws.reemployment_u < c.reemployment_rate)
-        change = finds.astype(np.int16) - loses.astype(np.int16)
-        s.migrant_workers += change
-        s.unemployed_migrants -= change
+        s.move_workers(np.flatnonzero(loses), 1, "migrant", "unemployed")
+        s.move_workers(np.flatnonzero(finds), 1, "unemployed", "migrant")
         self._month_stats.update(
             job_losses=int(loses.sum()), unemployed_migrants=int(s.unemployed_migrants.sum())
         )
 
     def _earn_income(self) -> None:
-        """The month's income from farm, wages and regular transfers, and what shocks took."""
-        s = self.state
+        """The month's income at this year's prices (:meth:`HouseholdState.earn_month`)."""
         assert self.year_draws is not None
-        market = np.where(
-            s.cash_crop, self.year_draws.price_cash_crop, self.year_draws.price_staple
-        )
-        price = market * (1.0 + s.farm_price_premium)
-        farm_normal = s.farm_income / 12
-        farm = farm_normal * price * (1.0 - s.farm_damage)
-        s.loss_price_ytd += farm_normal * np.maximum(1.0 - market, 0.0)
-        s.loss_disaster_ytd += farm_normal * price * s.farm_damage
-        wages = (s.local_workers * s.local_wage + s.migrant_workers * s.migrant_wage) / 12
-        labour = farm + wages
-        sick = np.flatnonzero((s.sick_workers > 0) & (s.workers > 0))  # a few percent
-        lost_to_sickness = np.zeros(s.count)
-        lost_to_sickness[sick] = labour[sick] * (s.sick_workers[sick] / s.workers[sick])
-        s.loss_illness_ytd += lost_to_sickness
-        s.loss_job_ytd += s.unemployed_migrants * s.migrant_wage / 12
-        s.income_month[:] = labour - lost_to_sickness + (s.transfer_income + s.property_income) / 12
-        s.policy_transfers_month[:] = 0.0
+        self.state.earn_month(self.year_draws)
 
     def _close_month(self) -> None:
         """Pay shock expenses from savings, book the month, count down sickness."""
@@ -333,16 +308,7 @@ class PovertyModel(mesa.Model):
         ).astype(np.int8)
         s.per_capita_income[:] = per_capita
         s.below_line[:] = below
-        for name in (
-            "income_ytd",
-            "uncovered_expense_ytd",
-            "loss_illness_ytd",
-            "loss_disaster_ytd",
-            "loss_job_ytd",
-            "loss_price_ytd",
-            "farm_damage",
-        ):
-            getattr(s, name)[:] = 0.0
+        s.reset_year()
 
     # -- results --------------------------------------------------------------------------
 

@@ -1,114 +1,38 @@
 """Synthetic county: villages with remoteness and disaster exposure, and their households.
 
-All household attributes are numpy arrays of length ``households`` held in one
-:class:`HouseholdState`; row ``i`` of every array is household ``i``. Incomes are annual yuan
-(2020 prices) unless a name says otherwise. Parameters and their sources are in
+:func:`generate_population` draws the county the model starts from into a
+:class:`~sim.engine.state.HouseholdState` and :class:`~sim.engine.state.Villages`. Incomes are
+annual yuan (2020 prices) unless a name says otherwise. Parameters and their sources are in
 ``configs/population/default.yaml`` and ``docs/model.md``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from sim.engine.rng import stream
+from sim.engine.state import (
+    HIGH,
+    LIFTED,
+    LOW,
+    MARGINAL,
+    MEDIUM,
+    NON_POOR,
+    HouseholdState,
+    Villages,
+)
+
+# Names that other modules import from here; they are defined in sim.engine.state.
+from sim.engine.state import RELAPSED as RELAPSED
+from sim.engine.state import STATUS_NAMES as STATUS_NAMES
 
 if TYPE_CHECKING:
     from sim.config import PopulationConfig, PovertyConfig
 
-# Status codes (DESIGN.md section 2).
-LIFTED, MARGINAL, NON_POOR, RELAPSED, NEWLY_POOR = 0, 1, 2, 3, 4
-STATUS_NAMES = ("lifted", "marginal", "non_poor", "relapsed", "newly_poor")
-
-# Monitoring's risk colours (DESIGN.md section 2).
-GREEN, YELLOW, ORANGE, RED = 0, 1, 2, 3
-COLOUR_NAMES = ("green", "yellow", "orange", "red")
-
-# Disaster exposure classes of a village.
-LOW, MEDIUM, HIGH = 0, 1, 2
-
 # Resettlement sites are near county towns (assumption: remoteness 0.1 on the 0-1 scale).
 SITE_REMOTENESS = 0.1
-
-
-@dataclass
-class Villages:
-    """Per-village arrays; the last ``sites`` entries are resettlement sites."""
-
-    remoteness: np.ndarray  # 0 (county town) .. 1 (most remote)
-    exposure: np.ndarray  # LOW / MEDIUM / HIGH
-    is_site: np.ndarray  # resettlement site (low exposure, near town)
-
-    @property
-    def count(self) -> int:
-        """Number of villages including resettlement sites."""
-        return len(self.remoteness)
-
-
-@dataclass
-class HouseholdState:
-    """The model's household state, one array per attribute (struct of arrays)."""
-
-    # Who the household is.
-    village: np.ndarray  # index into Villages
-    size: np.ndarray  # persons
-    workers: np.ndarray  # persons able to work
-    skill: np.ndarray  # 0..1, raises wage-job access and wages
-    chronic_illness: np.ndarray  # a member has a chronic illness
-    land_mu: np.ndarray  # farmland, mu (1 mu = 1/15 ha)
-    initial_status: np.ndarray  # LIFTED / MARGINAL / NON_POOR at the start of the run
-    status: np.ndarray  # current status code
-    # Employment of the workers (counts).
-    farm_workers: np.ndarray
-    local_workers: np.ndarray
-    migrant_workers: np.ndarray  # employed migrants
-    unemployed_migrants: np.ndarray  # migrants who lost their job and returned home
-    # Income sources, annual yuan at normal prices with everyone employed and healthy.
-    farm_income: np.ndarray  # whole household
-    local_wage: np.ndarray  # per local wage worker
-    migrant_wage: np.ndarray  # per migrant worker
-    transfer_income: np.ndarray  # pensions, subsidies, dibao already received in 2020
-    property_income: np.ndarray
-    cash_crop: np.ndarray  # farms a cash crop (price risk of cash crops)
-    farm_price_premium: np.ndarray  # extra share on farm prices (e.g. guaranteed purchases)
-    # Buffers and insurance.
-    savings: np.ndarray  # yuan
-    reimbursement_rate: np.ndarray  # share of hospital cost reimbursed
-    # Health and disaster state.
-    sick_workers: np.ndarray  # workers out of work after a serious illness
-    sick_months_left: np.ndarray
-    farm_damage: np.ndarray  # share of this year's farm income destroyed by disaster
-    # This month's flows (yuan), reset each month.
-    income_month: np.ndarray  # own earned income and regular transfers
-    expense_month: np.ndarray  # shock expenditure: out-of-pocket medical cost + repairs
-    medical_cost_month: np.ndarray  # hospital bills before reimbursement
-    medical_oop_month: np.ndarray  # out-of-pocket part of the bills after basic insurance
-    policy_transfers_month: np.ndarray  # money received from policies
-    # This year's accumulators (yuan), reset each January.
-    income_ytd: np.ndarray
-    uncovered_expense_ytd: np.ndarray  # shock expenditure not paid from savings
-    loss_illness_ytd: np.ndarray
-    loss_disaster_ytd: np.ndarray
-    loss_job_ytd: np.ndarray
-    loss_price_ytd: np.ndarray
-    # Last assessment.
-    per_capita_income: np.ndarray  # yuan per person, last assessed year (baseline at start)
-    below_line: np.ndarray  # below the poverty line at the last assessment
-    ever_relapsed: np.ndarray
-    # Policy-facing registers, written only by policies.
-    risk_colour: np.ndarray  # monitoring's colour: GREEN / YELLOW / ORANGE / RED
-    safety_net: np.ndarray  # enrolled in the safety net (dibao)
-
-    @property
-    def count(self) -> int:
-        """Number of households."""
-        return len(self.size)
-
-    def nbytes(self) -> int:
-        """Memory held by the state arrays, bytes."""
-        return sum(getattr(self, f.name).nbytes for f in fields(self))
 
 
 def _villages(cfg: PopulationConfig, rng: np.random.Generator) -> Villages:
@@ -255,6 +179,7 @@ def generate_population(
         sick_months_left=np.zeros(n, np.int16),
         farm_damage=zeros.copy(),
         income_month=zeros.copy(),
+        farm_income_month=zeros.copy(),
         expense_month=zeros.copy(),
         medical_cost_month=zeros.copy(),
         medical_oop_month=zeros.copy(),

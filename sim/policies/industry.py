@@ -23,50 +23,48 @@ tourism, photovoltaics).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.params import bounded, probability, required
-from sim.policies.base import Policy
-
-if TYPE_CHECKING:
-    from sim.engine.model import PovertyModel
+from sim.params import bounded, probability
+from sim.policies.base import Policy, PolicyConfig, PolicyContext
 
 
 @dataclass
-class IndustryConfig:
+class IndustryConfig(PolicyConfig):
     """Parameters of ``policies.industry`` (defaults in ``configs/policies/industry.yaml``)."""
 
-    enabled: bool = required()
     coverage: float = probability()  # share of registered households enrolled at most
     farm_income_uplift: float = bounded(0.0, 5.0)  # share added to normal farm income
-    support_cost_per_household: float = bounded(0.0)  # yuan per enrolled household per year
-    startup_subsidy: float = bounded(0.0)  # yuan per newly enrolled household, once, in kind
+    # yuan per enrolled household per year; up to 100,000: far above any extension service
+    support_cost_per_household: float = bounded(0.0, 1e5)
+    # yuan per newly enrolled household, once, in kind; up to 1 M: a whole orchard or herd
+    startup_subsidy: float = bounded(0.0, 1e6)
 
 
-class Industry(Policy):
+class Industry(Policy[IndustryConfig]):
     """Annual enrolment in cash-crop projects; support and start-up costs as overhead."""
 
     name = "industry"
+    config_type = IndustryConfig
 
-    def __init__(self, cfg: IndustryConfig, model: PovertyModel):
+    def __init__(self, cfg: IndustryConfig, ctx: PolicyContext):
 
-        super().__init__(cfg, model)
-        self.cfg: IndustryConfig = cfg
+        super().__init__(cfg, ctx)
         self.capacity = int(cfg.coverage * self.registered.sum())
-        self.enrolled = np.zeros(model.state.count, bool)
+        self.enrolled = np.zeros(ctx.state.count, bool)
 
-    def start_year(self, model: PovertyModel) -> None:
+    def start_year(self, ctx: PolicyContext) -> None:
         """Enrol eligible households up to the coverage cap and book the year's costs."""
-        s = model.state
+        s = ctx.state
         eligible = np.flatnonzero(self.registered & ~self.enrolled & (s.farm_workers > 0))
         places = self.capacity - int(self.enrolled.sum())
         new = self.rng.permutation(eligible)[: max(places, 0)]
         self.enrolled[new] = True
         s.cash_crop[new] = True
         s.farm_income[new] *= 1.0 + self.cfg.farm_income_uplift
-        model.ledger.spend_overhead(
+        ctx.ledger.spend_overhead(
             self.name,
             len(new) * self.cfg.startup_subsidy
             + int(self.enrolled.sum()) * self.cfg.support_cost_per_household,

@@ -34,54 +34,53 @@ household per year is booked as overhead each month (one twelfth per eligible ho
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.params import bounded, probability, required
-from sim.policies.base import Policy
-
-if TYPE_CHECKING:
-    from sim.engine.model import PovertyModel
+from sim.params import bounded, probability
+from sim.policies.base import Policy, PolicyConfig, PolicyContext
 
 LAYERS = ("reimbursement", "oop_cap", "relief_grant")
 
 
 @dataclass
-class MedicalReliefConfig:
+class MedicalReliefConfig(PolicyConfig):
     """Parameters of ``policies.medical_relief`` (defaults in its YAML file)."""
 
-    enabled: bool = required()
     reimbursement_rate: float = probability()  # effective share of the bill reimbursed
-    oop_cap_yuan: float = bounded(0.0)  # yuan of out-of-pocket cost per household per year
-    relief_threshold_yuan: float = bounded(0.0)  # yuan per household per year
+    # yuan of out-of-pocket cost per household per year; up to 10 M: above any bill the shock
+    # ranges make likely, so the cap can be switched off
+    oop_cap_yuan: float = bounded(0.0, 1e7)
+    relief_threshold_yuan: float = bounded(0.0, 1e7)  # yuan per household per year; as the cap
     relief_grant_share: float = probability()  # share of out-of-pocket cost above the threshold
-    admin_cost_per_household: float = bounded(0.0)  # yuan per eligible household per year
+    # yuan per eligible household per year; up to 100,000: far above any administration cost
+    admin_cost_per_household: float = bounded(0.0, 1e5)
 
 
-class MedicalRelief(Policy):
+class MedicalRelief(Policy[MedicalReliefConfig]):
     """Pays part of eligible households' hospital bills in three layers (module docstring)."""
 
     name = "medical_relief"
+    config_type = MedicalReliefConfig
 
-    def __init__(self, cfg: MedicalReliefConfig, model: PovertyModel):
-        super().__init__(cfg, model)
-        self.cfg: MedicalReliefConfig = cfg
-        s = model.state
+    def __init__(self, cfg: MedicalReliefConfig, ctx: PolicyContext):
+        super().__init__(cfg, ctx)
+        s = ctx.state
         self._oop_ytd = np.zeros(s.count)  # after layers 1 and 2, while eligible, this year
         self._ever_eligible = np.zeros(s.count, bool)
         self._paid_by_layer = dict.fromkeys(LAYERS, 0.0)
 
-    def start_year(self, model: PovertyModel) -> None:
+    def start_year(self, ctx: PolicyContext) -> None:
         """Restart the year's out-of-pocket count."""
         self._oop_ytd[:] = 0.0
 
-    def step(self, model: PovertyModel) -> None:
+    def step(self, ctx: PolicyContext) -> None:
         """Pay the three layers on eligible households' bills of the month."""
-        s, cfg = model.state, self.cfg
+        s, cfg = ctx.state, self.cfg
         eligible = self.targeted(s)
         self._ever_eligible |= eligible
-        model.ledger.spend_overhead(
+        ctx.ledger.spend_overhead(
             self.name, int(eligible.sum()) * cfg.admin_cost_per_household / 12
         )
         billed = np.flatnonzero(eligible & (s.medical_oop_month > 0))
@@ -98,7 +97,7 @@ class MedicalRelief(Policy):
         )
         self._oop_ytd[billed] = after
         paid = top_up + above_cap + grant
-        model.ledger.cover_expense(self.name, billed, paid)
+        ctx.ledger.cover_expense(self.name, billed, paid)
         s.medical_oop_month[billed] -= paid
         for layer, amounts in zip(LAYERS, (top_up, above_cap, grant), strict=True):
             self._paid_by_layer[layer] += float(amounts.sum())

@@ -49,24 +49,20 @@ the year with the assessment's results for the metrics of :meth:`Monitoring.metr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.engine.population import COLOUR_NAMES, GREEN, LIFTED, ORANGE, RED, YELLOW
+from sim.engine.state import COLOUR_NAMES, GREEN, LIFTED, ORANGE, RED, YELLOW
 from sim.outcomes import share
 from sim.params import bounded, probability, required
-from sim.policies.base import Policy
-
-if TYPE_CHECKING:
-    from sim.engine.model import PovertyModel
+from sim.policies.base import Policy, PolicyConfig, PolicyContext
 
 
 @dataclass
-class MonitoringConfig:
+class MonitoringConfig(PolicyConfig):
     """Parameters of ``policies.monitoring`` (defaults in ``configs/policies/monitoring.yaml``)."""
 
-    enabled: bool = required()
     coverage: float = probability()  # share of households drawn into the system
     cover_registered: bool = required()  # registered lifted households always covered
     data_sharing: bool = required()  # sees shock expenditure monthly; else income at visits
@@ -74,26 +70,28 @@ class MonitoringConfig:
     delay_months: int = bounded(0, 24)  # months from collection to the system
     response_delay_months: int = bounded(0, 24)  # months from a flag to assistance
     shock_share_of_income: float = bounded(0.0, 1.0, open_lo=True)  # large-shock rule
-    relief_grant: float = bounded(0.0)  # yuan per household, at most once per year
+    # yuan per household, at most once per year; up to 100,000: eight years at the line (S4)
+    relief_grant: float = bounded(0.0, 1e5)
     placement_capacity: float = bounded(0.0, 1000.0)  # referrals per 1,000 households per year
     placement_success_rate: float = probability()  # share of referrals that find a job
-    admin_cost_per_household: float = bounded(0.0)  # yuan per covered household per year
+    # yuan per covered household per year; up to 100,000: far above any administration cost
+    admin_cost_per_household: float = bounded(0.0, 1e5)
 
 
-class Monitoring(Policy):
+class Monitoring(Policy[MonitoringConfig]):
     """Colours covered households from delayed observations and assists orange and red ones."""
 
     name = "monitoring"
+    config_type = MonitoringConfig
 
-    def __init__(self, cfg: MonitoringConfig, model: PovertyModel):
-        super().__init__(cfg, model)
-        self.cfg: MonitoringConfig = cfg
-        s = model.state
+    def __init__(self, cfg: MonitoringConfig, ctx: PolicyContext):
+        super().__init__(cfg, ctx)
+        s = ctx.state
         in_lottery = self.rng.random(s.count) < cfg.coverage
         self.covered = np.flatnonzero(in_lottery | (cfg.cover_registered & self.registered))
         covered = self.covered.size
-        self._line = model.line
-        self._threshold = model.line * model.cfg.poverty.monitoring_threshold_ratio
+        self._line = ctx.line
+        self._threshold = ctx.monitoring_threshold
         self._size = s.size[self.covered].astype(float)
         self._placement_capacity = int(cfg.placement_capacity * s.count / 1000)
 
@@ -132,25 +130,23 @@ class Monitoring(Policy):
             0,
         )
 
-    def start_year(self, model: PovertyModel) -> None:
+    def start_year(self, ctx: PolicyContext) -> None:
         """Reset yearly quotas, review safety-net enrolments and book the year's administration."""
-        s = model.state
+        s = ctx.state
         self._referrals_this_year = 0
         self._granted_this_year[:] = False
         self._flagged_this_year[:] = False
         self._below_at_start = s.below_line.copy()
-        able = s.workers[self.covered] - s.sick_workers[self.covered] > 0
+        able = s.able_workers(self.covered) > 0
         leaving = self._enrolled & able
         s.safety_net[self.covered[leaving]] = False
         self._enrolled &= ~leaving
-        model.ledger.spend_overhead(
-            self.name, self.covered.size * self.cfg.admin_cost_per_household
-        )
+        ctx.ledger.spend_overhead(self.name, self.covered.size * self.cfg.admin_cost_per_household)
 
-    def step(self, model: PovertyModel) -> None:
+    def step(self, ctx: PolicyContext) -> None:
         """Record the month, take in the records that arrive, recolour, assist."""
-        s = model.state
-        month = model.month_index
+        s = ctx.state
+        month = ctx.month_index
         slot = month % self._buffer_months
         rows = self.covered
         self._income_records[slot] = s.income_month[rows] + s.policy_transfers_month[rows]
@@ -162,11 +158,11 @@ class Monitoring(Policy):
             self._known_through = arrived_through
             self._recolour()
             s.risk_colour[rows] = self._colour
-        self._assist(model)
+        self._assist(ctx)
 
-    def end_year(self, model: PovertyModel) -> None:
+    def end_year(self, ctx: PolicyContext) -> None:
         """Compare the year's flags with the December assessment (evaluation only)."""
-        s = model.state
+        s = ctx.state
         relapsed = (s.initial_status == LIFTED) & ~self._below_at_start & s.below_line
         flagged = self._flagged_this_year
         t = self._totals
@@ -230,7 +226,7 @@ class Monitoring(Policy):
         )
         self._ever_coloured[self._colour, np.arange(self._colour.size)] = True
 
-    def _assist(self, model: PovertyModel) -> None:
+    def _assist(self, ctx: PolicyContext) -> None:
         """Start countdowns on new flags; assist households whose countdown has run out."""
         flagged = self._colour >= ORANGE
         self._flagged_this_year |= flagged
@@ -242,43 +238,42 @@ class Monitoring(Policy):
         # Lotteries are drawn every month whatever the state, so the stream stays aligned.
         referral_order = self.rng.random(self.covered.size)
         referral_success = self.rng.random(self.covered.size)
-        self._grant(model, due)
-        self._place(model, due, referral_order, referral_success)
-        self._enrol(model, due)
+        self._grant(ctx, due)
+        self._place(ctx, due, referral_order, referral_success)
+        self._enrol(ctx, due)
 
-    def _grant(self, model: PovertyModel, due: np.ndarray) -> None:
+    def _grant(self, ctx: PolicyContext, due: np.ndarray) -> None:
         """Pay the relief grant to due households not yet granted this year."""
         granted = due & ~self._granted_this_year
-        model.ledger.transfer(self.name, self.covered[granted], self.cfg.relief_grant)
+        ctx.ledger.transfer(self.name, self.covered[granted], self.cfg.relief_grant)
         self._granted_this_year |= granted
         self._totals["relief_grants"] += int(granted.sum())
 
     def _place(
         self,
-        model: PovertyModel,
+        ctx: PolicyContext,
         due: np.ndarray,
         referral_order: np.ndarray,
         referral_success: np.ndarray,
     ) -> None:
         """Refer one unemployed migrant per due household while the year's capacity lasts."""
-        s = model.state
+        s = ctx.state
         candidates = np.flatnonzero(due & (s.unemployed_migrants[self.covered] > 0))
         slots = min(self._placement_capacity - self._referrals_this_year, candidates.size)
         referred = candidates[np.argsort(referral_order[candidates], kind="stable")[:slots]]
         placed = self.covered[
             referred[referral_success[referred] < self.cfg.placement_success_rate]
         ]
-        s.unemployed_migrants[placed] -= 1
-        s.migrant_workers[placed] += 1
+        s.move_workers(placed, 1, "unemployed", "migrant")
         self._referrals_this_year += slots
         self._totals["referrals"] += slots
         self._totals["placements"] += placed.size
 
-    def _enrol(self, model: PovertyModel, due: np.ndarray) -> None:
+    def _enrol(self, ctx: PolicyContext, due: np.ndarray) -> None:
         """Enrol due red households without a member able to work in the safety net."""
-        s = model.state
+        s = ctx.state
         rows = self.covered
-        unable = s.workers[rows] - s.sick_workers[rows] <= 0
+        unable = s.able_workers(rows) <= 0
         enrol = due & (self._colour == RED) & unable & ~s.safety_net[rows]
         s.safety_net[rows[enrol]] = True
         self._enrolled |= enrol

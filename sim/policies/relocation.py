@@ -34,39 +34,38 @@ monitoring's colour, household size and its farm workers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.engine.population import HIGH
-from sim.params import bounded, probability, required
-from sim.policies.base import Policy
-
-if TYPE_CHECKING:
-    from sim.engine.model import PovertyModel
+from sim.engine.state import HIGH
+from sim.params import bounded, probability
+from sim.policies.base import Policy, PolicyConfig, PolicyContext
+from sim.policies.lottery import fill_places
 
 
 @dataclass
-class RelocationConfig:
+class RelocationConfig(PolicyConfig):
     """Parameters of ``policies.relocation`` (defaults in ``configs/policies/relocation.yaml``)."""
 
-    enabled: bool = required()
     relocations_per_1000_households: float = bounded(0.0, 1000.0)  # households per 1,000 a year
     farm_income_loss_share: float = probability()  # share of farm income lost by moving
     wage_job_probability: float = probability()  # a farm worker's chance of a wage job at a site
-    cost_per_person: float = bounded(0.0)  # yuan per person moved, once, overhead
-    housing_subsidy_per_household: float = bounded(0.0)  # yuan per household, once, in kind
+    # yuan per person moved, once, overhead; up to 1 M: 16 x S20's 62,500
+    cost_per_person: float = bounded(0.0, 1e6)
+    # yuan per household, once, in kind; up to 1 M: 25 x S24's 40,000, more than a rural house
+    housing_subsidy_per_household: float = bounded(0.0, 1e6)
 
 
-class Relocation(Policy):
+class Relocation(Policy[RelocationConfig]):
     """Annual relocation of high-exposure households to resettlement sites, by priority lottery."""
 
     name = "relocation"
+    config_type = RelocationConfig
 
-    def __init__(self, cfg: RelocationConfig, model: PovertyModel):
-        super().__init__(cfg, model)
-        self.cfg: RelocationConfig = cfg
-        s, villages = model.state, model.villages
+    def __init__(self, cfg: RelocationConfig, ctx: PolicyContext):
+        super().__init__(cfg, ctx)
+        s, villages = ctx.state, ctx.villages
         self.high_exposure_village = (villages.exposure == HIGH) & ~villages.is_site
         self.sites = np.flatnonzero(villages.is_site)
         self.capacity = int(cfg.relocations_per_1000_households * s.count / 1000)
@@ -78,13 +77,11 @@ class Relocation(Policy):
         self.construction_yuan = 0.0
         self.housing_in_kind_yuan = 0.0
 
-    def start_year(self, model: PovertyModel) -> None:
+    def start_year(self, ctx: PolicyContext) -> None:
         """Move the year's households, change their income sources and book the costs."""
-        s, cfg = model.state, self.cfg
+        s, cfg = ctx.state, self.cfg
         candidates = np.flatnonzero(self.high_exposure_village[s.village])
-        targeted = self.targeted(s)[candidates]
-        order = np.lexsort((self.rng.random(candidates.size), ~targeted))
-        movers = candidates[order[: self.capacity]]
+        movers = candidates[fill_places(self.rng, self.capacity, self.targeted(s)[candidates])]
         self.households_by_year.append(int(movers.size))
 
         self.origin[movers] = s.village[movers]
@@ -92,14 +89,9 @@ class Relocation(Policy):
         s.village[movers] = self.sites[turn % self.sites.size]
         self.relocated[movers] = True
 
-        farm_workers = s.farm_workers[movers]
-        to_wage = self.rng.binomial(farm_workers, cfg.wage_job_probability)
-        kept = np.divide(
-            farm_workers - to_wage, farm_workers, out=np.ones(movers.size), where=farm_workers > 0
-        )
-        s.farm_income[movers] *= (1.0 - cfg.farm_income_loss_share) * kept
-        s.farm_workers[movers] -= to_wage.astype(s.farm_workers.dtype)
-        s.local_workers[movers] += to_wage.astype(s.local_workers.dtype)
+        s.farm_income[movers] *= 1.0 - cfg.farm_income_loss_share
+        to_wage = self.rng.binomial(s.farm_workers[movers], cfg.wage_job_probability)
+        s.move_workers(movers, to_wage, "farm", "local")
 
         # S20's cost per person is the programme's whole cost, the new home included: the housing
         # subsidy (S24) is the part of it each household receives in kind, never added on top.
@@ -107,7 +99,7 @@ class Relocation(Policy):
         whole = np.maximum(s.size[movers] * cfg.cost_per_person, cfg.housing_subsidy_per_household)
         housing = movers.size * cfg.housing_subsidy_per_household
         construction = float(whole.sum()) - housing
-        model.ledger.spend_overhead(self.name, construction + housing)
+        ctx.ledger.spend_overhead(self.name, construction + housing)
         self.people += people
         self.wage_jobs += int(to_wage.sum())
         self.construction_yuan += construction

@@ -5,8 +5,9 @@ the village's training and found a job near home; Anhui secured 1.6 M jobs throu
 workshops and pairing. The parameters below are assumptions (no published effect sizes).
 
 - **Who and when.** Every January, ``trainees_per_1000_households`` places per 1,000 households
-  of the county are filled by lottery from the policy's own stream among the workers (one entry
-  per worker: farm, local wage, migrant, unemployed returned migrant) of the targeted households
+  of the county are filled by lottery from the policy's own stream
+  (:func:`sim.policies.lottery.fill_places`) among the workers (one entry per worker: farm,
+  local wage, migrant, unemployed returned migrant) of the targeted households
   whose skill is below ``max_skill``: registered lifted households (``initial_status == LIFTED``)
   and households monitoring colours orange or red (``state.risk_colour >= ORANGE``). A household
   may send several workers, and be trained again in a later year while its skill stays low.
@@ -26,8 +27,8 @@ workshops and pairing. The parameters below are assumptions (no published effect
   (``farm_income * (farm_workers - movers) / farm_workers`` remains).
 - **Money.** ``cost_per_trainee`` (trainers, venues) is overhead, booked in January;
   ``allowance_per_trainee`` (living and travel allowance) is a transfer to the trainee's
-  household, paid in the January step (transfers made before the month's incomes are earned
-  would be reset with them).
+  household, paid in the January step, after monitoring has recorded the month's income (so
+  monitoring does not count the allowance as income).
 
 Training takes effect at once in January (courses of a few weeks). What the policy observes:
 registered status, monitoring's colour, the household's workers by employment and their skill
@@ -38,64 +39,63 @@ worker's own choice, made on his farm income and the wage offered, which he know
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from sim.params import bounded, probability, required
-from sim.policies.base import Policy
-
-if TYPE_CHECKING:
-    from sim.engine.model import PovertyModel
+from sim.params import bounded, probability
+from sim.policies.base import Policy, PolicyConfig, PolicyContext
+from sim.policies.lottery import fill_places
 
 # Employment category of a trainee entry, in the order the entries are built.
 FARM, LOCAL, MIGRANT, RETURNEE = 0, 1, 2, 3
 
 
 @dataclass
-class TrainingConfig:
+class TrainingConfig(PolicyConfig):
     """Parameters of ``policies.training`` (defaults in ``configs/policies/training.yaml``)."""
 
-    enabled: bool = required()
     trainees_per_1000_households: float = bounded(0.0, 1000.0)  # places per 1,000 households a year
     max_skill: float = probability()  # households with skill (0..1) below this are eligible
     skill_gain: float = probability()  # skill added to a trainee (0..1 scale)
     wage_return_per_skill: float = bounded(0.0, 5.0)  # share of the wage per unit of skill
     wage_job_probability: float = probability()  # a trained farm worker's at skill 1
-    cost_per_trainee: float = bounded(0.0)  # yuan per trainee, overhead
-    allowance_per_trainee: float = bounded(0.0)  # yuan per trainee, transfer to the household
+    cost_per_trainee: float = bounded(0.0, 1e5)  # yuan per trainee, overhead; 50 x the default
+    # yuan per trainee, transfer to the household; up to 100,000 as the course's cost
+    allowance_per_trainee: float = bounded(0.0, 1e5)
 
 
-class Training(Policy):
+class Training(Policy[TrainingConfig]):
     """Annual training intake by lottery; skill, wages and wage jobs rise; costs booked."""
 
     name = "training"
+    config_type = TrainingConfig
 
-    def __init__(self, cfg: TrainingConfig, model: PovertyModel):
-        super().__init__(cfg, model)
-        self.cfg: TrainingConfig = cfg
-        s = model.state
+    def __init__(self, cfg: TrainingConfig, ctx: PolicyContext):
+        super().__init__(cfg, ctx)
+        s = ctx.state
         self.capacity = int(cfg.trainees_per_1000_households * s.count / 1000)
         self.trained = np.zeros(s.count, np.int32)  # trainees per household over the run
         self._allowance_due = np.zeros(s.count)  # yuan, paid in the January step
         self.trainees_by_year: list[int] = []
         self.wage_jobs = 0
 
-    def start_year(self, model: PovertyModel) -> None:
+    def start_year(self, ctx: PolicyContext) -> None:
         """Draw the year's trainees; raise skill and wages; move some farm workers to wage work."""
-        s = model.state
+        s = ctx.state
         targeted = self.targeted(s)
         eligible = targeted & (s.skill < self.cfg.max_skill)
         rows = np.arange(s.count)
         counts = [s.farm_workers, s.local_workers, s.migrant_workers, s.unemployed_migrants]
         entries = np.concatenate([np.repeat(rows, c * eligible) for c in counts])
         category = np.repeat(np.arange(4), [int((c * eligible).sum()) for c in counts])
-        chosen = self.rng.permutation(entries.size)[: self.capacity]
+        all_targeted = np.ones(entries.size, bool)  # only targeted households are eligible
+        chosen = fill_places(self.rng, self.capacity, all_targeted)
         job_u = self.rng.random(chosen.size)
         households = entries[chosen]
         trainee_skill = np.minimum(s.skill[households] + self.cfg.skill_gain, 1.0)
         trainees = np.bincount(households, minlength=s.count)
-        self._raise_skill_and_wages(model, trainees)
+        self._raise_skill_and_wages(ctx, trainees)
         farm_share = np.divide(
             s.farm_income[households],
             s.farm_workers[households],
@@ -107,18 +107,18 @@ class Training(Policy):
             & (job_u < self.cfg.wage_job_probability * trainee_skill)
             & (s.local_wage[households] > farm_share)
         )
-        self._move_to_wage_jobs(model, np.bincount(households[finds], minlength=s.count))
+        self._move_to_wage_jobs(ctx, np.bincount(households[finds], minlength=s.count))
 
         self.trained += trainees
         self._allowance_due += self.cfg.allowance_per_trainee * trainees
         self.trainees_by_year.append(int(chosen.size))
-        model.ledger.spend_overhead(self.name, chosen.size * self.cfg.cost_per_trainee)
+        ctx.ledger.spend_overhead(self.name, chosen.size * self.cfg.cost_per_trainee)
 
-    def step(self, model: PovertyModel) -> None:
+    def step(self, ctx: PolicyContext) -> None:
         """Pay the allowances of the year's trainees (January)."""
         due = np.flatnonzero(self._allowance_due > 0)
         if due.size:
-            model.ledger.transfer(self.name, due, self._allowance_due[due])
+            ctx.ledger.transfer(self.name, due, self._allowance_due[due])
             self._allowance_due[due] = 0.0
 
     def metrics(self) -> dict[str, Any]:
@@ -131,9 +131,9 @@ class Training(Policy):
 
     # -- phases ---------------------------------------------------------------------------
 
-    def _raise_skill_and_wages(self, model: PovertyModel, trainees: np.ndarray) -> None:
+    def _raise_skill_and_wages(self, ctx: PolicyContext, trainees: np.ndarray) -> None:
         """Raise the household's mean skill, and its wages per worker in proportion."""
-        s = model.state
+        s = ctx.state
         rows = np.flatnonzero(trainees)
         old = s.skill[rows]
         new = np.minimum(old + self.cfg.skill_gain * trainees[rows] / s.workers[rows], 1.0)
@@ -142,12 +142,8 @@ class Training(Policy):
         s.local_wage[rows] *= raise_factor
         s.migrant_wage[rows] *= raise_factor
 
-    def _move_to_wage_jobs(self, model: PovertyModel, movers: np.ndarray) -> None:
+    def _move_to_wage_jobs(self, ctx: PolicyContext, movers: np.ndarray) -> None:
         """Move ``movers`` farm workers per household to local wage work with their farm share."""
-        s = model.state
         rows = np.flatnonzero(movers)
-        farm_workers = s.farm_workers[rows]
-        s.farm_income[rows] *= (farm_workers - movers[rows]) / farm_workers
-        s.farm_workers[rows] -= movers[rows].astype(s.farm_workers.dtype)
-        s.local_workers[rows] += movers[rows].astype(s.local_workers.dtype)
+        ctx.state.move_workers(rows, movers[rows], "farm", "local")
         self.wage_jobs += int(movers.sum())

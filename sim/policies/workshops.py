@@ -16,16 +16,17 @@ S18 and the seed (S24) report about 2,000 yuan a month in wages plus a 300-yuan 
   households monitoring colours orange or red (``state.risk_colour >= ORANGE``); then all others.
   **Vacancies are refilled every month**: within each village, candidate workers are ranked by
   (priority group, lottery key from the policy's stream) and the first ``vacancies`` are hired
-  (one sort over all candidates, no loop over households or villages).
+  (:func:`sim.policies.lottery.fill_places`: one sort over all candidates, no loop over
+  households or villages).
 - **Pay.** A workshop worker earns ``wage_monthly`` (paid by the business: earned income added to
   ``state.income_month``, not a policy cost). A farm worker hired gives up
-  ``farm_income_forgone_share`` of his share of the month's farm income (the household's farm
-  income at this year's prices, net of disaster damage, divided by its farm workers); a returned
-  migrant gives up nothing. The government pays ``subsidy_monthly`` per worker **to the
-  household, as a ledger transfer** (the seed's worker counts the 300 yuan in her pay). Sick
-  workers (``state.sick_workers``) do not earn: wage, forgone farm income and subsidy are paid on
-  the household's expected working share, ``1 - sick_workers / workers``, as the model pays all
-  labour income.
+  ``farm_income_forgone_share`` of his share of the month's farm income (the household's
+  ``state.farm_income_month``, at this year's prices and net of disaster damage, divided by its
+  farm workers); a returned migrant gives up nothing. The government pays ``subsidy_monthly``
+  per worker **to the household, as a ledger transfer** (the seed's worker counts the 300 yuan
+  in her pay). Sick workers (``state.sick_workers``) do not earn: wage, forgone farm income and
+  subsidy are paid on the household's expected working share (``state.working_share``), as the
+  model pays all labour income.
 - **Leaving.** A worker leaves the job when the household's farm workers or unemployed migrants
   fall below its workshop jobs (a returned migrant who finds migrant work again, a farm worker
   placed or trained into other work by another policy), or when the household moves to another
@@ -45,54 +46,41 @@ farm income it gives up, and its workers' sick leave (as an employer sees it).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from sim.params import bounded, probability, required
-from sim.policies.base import Policy
-
-if TYPE_CHECKING:
-    from sim.engine.model import PovertyModel
+from sim.policies.base import Policy, PolicyConfig, PolicyContext
+from sim.policies.lottery import fill_places
 
 
 @dataclass
-class WorkshopsConfig:
+class WorkshopsConfig(PolicyConfig):
     """Parameters of ``policies.workshops`` (defaults in ``configs/policies/workshops.yaml``)."""
 
-    enabled: bool = required()
     workshops_per_village: int = bounded(0, 100)  # workshops opened in each village
     include_sites: bool = required()  # resettlement sites get workshops as well
     jobs_per_workshop: int = bounded(1, 1000)  # jobs per workshop
     closure_rate: float = probability()  # share of open workshops closing per year
-    wage_monthly: float = bounded(0.0)  # yuan per worker per month, paid by the business
-    subsidy_monthly: float = bounded(0.0)  # yuan per worker per month, government transfer
+    # yuan per worker per month, paid by the business; up to 100,000: 50 x S18's wage
+    wage_monthly: float = bounded(0.0, 1e5)
+    # yuan per worker per month, government transfer; up to 100,000 as the wage
+    subsidy_monthly: float = bounded(0.0, 1e5)
     farm_income_forgone_share: float = probability()  # share of a farm worker's farm income
-    startup_grant: float = bounded(0.0)  # yuan per workshop opened, once
+    # yuan per workshop opened, once; up to 10 M: the price of a factory building
+    startup_grant: float = bounded(0.0, 1e7)
 
 
-def rank_within_groups(groups: np.ndarray, *keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Order entries by group then by ``keys`` (most significant first); rank within each group.
-
-    Returns:
-        ``order`` (indices into the entries, sorted) and ``rank`` (0 for the first entry of its
-        group in ``order``, 1 for the next, ...), both of the entries' length.
-    """
-    order = np.lexsort((*reversed(keys), groups))
-    sorted_groups = groups[order]
-    first = np.searchsorted(sorted_groups, sorted_groups, side="left")
-    return order, np.arange(order.size) - first
-
-
-class Workshops(Policy):
+class Workshops(Policy[WorkshopsConfig]):
     """Village workshops hiring farm workers and returned migrants, targeted households first."""
 
     name = "workshops"
+    config_type = WorkshopsConfig
 
-    def __init__(self, cfg: WorkshopsConfig, model: PovertyModel):
-        super().__init__(cfg, model)
-        self.cfg: WorkshopsConfig = cfg
-        s, villages = model.state, model.villages
+    def __init__(self, cfg: WorkshopsConfig, ctx: PolicyContext):
+        super().__init__(cfg, ctx)
+        s, villages = ctx.state, ctx.villages
         hosts = ~villages.is_site | cfg.include_sites
         self.open = np.zeros(villages.count, np.int32)  # open workshops per village
         self._planned = np.where(hosts, cfg.workshops_per_village, 0).astype(np.int32)
@@ -108,34 +96,34 @@ class Workshops(Policy):
         """Jobs per village in the open workshops."""
         return self.open * self.cfg.jobs_per_workshop
 
-    def jobs_by_village(self, model: PovertyModel) -> np.ndarray:
+    def jobs_by_village(self, ctx: PolicyContext) -> np.ndarray:
         """Workshop jobs filled per village."""
         jobs = self.farm_jobs + self.returnee_jobs
-        return np.bincount(model.state.village, weights=jobs, minlength=self.open.size).astype(
+        return np.bincount(ctx.state.village, weights=jobs, minlength=self.open.size).astype(
             np.int64
         )
 
-    def step(self, model: PovertyModel) -> None:
+    def step(self, ctx: PolicyContext) -> None:
         """Open new workshops, release leavers' jobs, refill vacancies, pay wages and subsidies."""
-        self._open_new(model)
-        self._release_leavers(model)
-        self._hire(model)
-        self._pay(model)
+        self._open_new(ctx)
+        self._release_leavers(ctx)
+        self._hire(ctx)
+        self._pay(ctx)
         self.filled_by_month.append(int(self.farm_jobs.sum() + self.returnee_jobs.sum()))
 
-    def end_year(self, model: PovertyModel) -> None:
+    def end_year(self, ctx: PolicyContext) -> None:
         """Close workshops; lay off, by lottery, the workers above the remaining capacity."""
         closing = self.rng.binomial(self.open, self.cfg.closure_rate)
         self.open -= closing.astype(self.open.dtype)
-        s = model.state
+        s = ctx.state
         rows = np.arange(s.count)
         holders = np.concatenate(
             [np.repeat(rows, self.farm_jobs), np.repeat(rows, self.returnee_jobs)]
         )
         is_farm = np.arange(holders.size) < int(self.farm_jobs.sum())
-        village = s.village[holders]
-        order, rank = rank_within_groups(village, self.rng.random(holders.size))
-        laid_off = order[rank >= self.capacity[village[order]]]
+        everyone = np.zeros(holders.size, bool)  # no one is kept first
+        kept = fill_places(self.rng, self.capacity, everyone, groups=s.village[holders])
+        laid_off = np.delete(np.arange(holders.size), kept)
         self.farm_jobs -= self._per_household(holders[laid_off[is_farm[laid_off]]], s.count)
         self.returnee_jobs -= self._per_household(holders[laid_off[~is_farm[laid_off]]], s.count)
 
@@ -152,13 +140,13 @@ class Workshops(Policy):
 
     # -- phases ---------------------------------------------------------------------------
 
-    def _open_new(self, model: PovertyModel) -> None:
+    def _open_new(self, ctx: PolicyContext) -> None:
         """Open the workshops of villages with their first households; book start-up grants."""
-        inhabited = np.bincount(model.state.village, minlength=self.open.size) > 0
+        inhabited = np.bincount(ctx.state.village, minlength=self.open.size) > 0
         opening = inhabited & ~self._opened
         self.open[opening] = self._planned[opening]
         self._opened |= opening
-        model.ledger.spend_overhead(
+        ctx.ledger.spend_overhead(
             self.name, int(self._planned[opening].sum()) * self.cfg.startup_grant
         )
 
@@ -167,9 +155,9 @@ class Workshops(Policy):
         """Entries per household, from the household row of each entry."""
         return np.bincount(rows, minlength=count).astype(np.int16)
 
-    def _release_leavers(self, model: PovertyModel) -> None:
+    def _release_leavers(self, ctx: PolicyContext) -> None:
         """Jobs end when the household moved or no longer has the workers holding them."""
-        s = model.state
+        s = ctx.state
         moved = s.village != self._village_seen
         self.farm_jobs[moved] = 0
         self.returnee_jobs[moved] = 0
@@ -177,10 +165,10 @@ class Workshops(Policy):
         np.minimum(self.farm_jobs, s.farm_workers, out=self.farm_jobs)
         np.minimum(self.returnee_jobs, s.unemployed_migrants, out=self.returnee_jobs)
 
-    def _hire(self, model: PovertyModel) -> None:
+    def _hire(self, ctx: PolicyContext) -> None:
         """Fill each village's vacancies: targeted households first, lottery within a group."""
-        s = model.state
-        vacancies = self.capacity - self.jobs_by_village(model)
+        s = ctx.state
+        vacancies = self.capacity - self.jobs_by_village(ctx)
         if not (vacancies > 0).any():
             return
         in_open_village = vacancies[s.village] > 0
@@ -189,36 +177,21 @@ class Workshops(Policy):
         rows = np.arange(s.count)
         candidates = np.concatenate([np.repeat(rows, free_farm), np.repeat(rows, free_returnees)])
         is_farm = np.arange(candidates.size) < int(free_farm.sum())
-        targeted = self.targeted(s)
-        village = s.village[candidates]
-        order, rank = rank_within_groups(
-            village, ~targeted[candidates], self.rng.random(candidates.size)
-        )
-        hired = order[rank < vacancies[village[order]]]
+        targeted = self.targeted(s)[candidates]
+        hired = fill_places(self.rng, vacancies, targeted, groups=s.village[candidates])
         self.farm_jobs += self._per_household(candidates[hired[is_farm[hired]]], s.count)
         self.returnee_jobs += self._per_household(candidates[hired[~is_farm[hired]]], s.count)
         self.hires += hired.size
 
-    def _pay(self, model: PovertyModel) -> None:
+    def _pay(self, ctx: PolicyContext) -> None:
         """Wages and forgone farm income into the month's income; subsidies as transfers."""
-        s, cfg = model.state, self.cfg
-        assert model.year_draws is not None
+        s, cfg = ctx.state, self.cfg
         jobs = self.farm_jobs + self.returnee_jobs
         holders = np.flatnonzero(jobs > 0)
-        working = jobs[holders] * (1.0 - s.sick_workers[holders] / s.workers[holders])
-        market = np.where(
-            s.cash_crop[holders], model.year_draws.price_cash_crop, model.year_draws.price_staple
-        )
-        farm_month = (
-            s.farm_income[holders]
-            / 12
-            * market
-            * (1.0 + s.farm_price_premium[holders])
-            * (1.0 - s.farm_damage[holders])
-        )
+        working = jobs[holders] * s.working_share(holders)
         farm_jobs = self.farm_jobs[holders]
         forgone_per_worker = np.divide(
-            cfg.farm_income_forgone_share * farm_month,
+            cfg.farm_income_forgone_share * s.farm_income_month[holders],
             s.farm_workers[holders],
             out=np.zeros(holders.size),
             where=farm_jobs > 0,
@@ -226,4 +199,4 @@ class Workshops(Policy):
         share_farm = np.divide(farm_jobs, jobs[holders])
         s.income_month[holders] += working * (cfg.wage_monthly - share_farm * forgone_per_worker)
         paid = working > 0
-        model.ledger.transfer(self.name, holders[paid], cfg.subsidy_monthly * working[paid])
+        ctx.ledger.transfer(self.name, holders[paid], cfg.subsidy_monthly * working[paid])

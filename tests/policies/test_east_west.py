@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine.model import PovertyModel
-from sim.engine.population import LIFTED
+from sim.engine.state import LIFTED
 from sim.run import simulate
 
 PLACEMENTS_ONLY = (

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.engine.model import PovertyModel
-from sim.engine.population import LIFTED, NON_POOR, ORANGE
+from sim.engine.state import LIFTED, NON_POOR, ORANGE
 from sim.run import run
 
 SEEDS = range(4)
@@ -42,7 +42,7 @@ def test_seed_case_and_annual_cap_known_answer(small):
         s.medical_oop_month[[lifted, other]] = 10_000
         s.expense_month[[lifted, other]] = 10_000
         before = model.ledger.paid["medical_relief"]
-        policy.step(model)
+        policy.step(model.policy_context)
         paid.append(model.ledger.paid["medical_relief"] - before)
         assert s.expense_month[other] == 10_000  # not eligible
         assert s.expense_month[lifted] == pytest.approx(10_000 - paid[-1])

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from sim.engine.model import PovertyModel
-from sim.engine.population import GREEN, ORANGE
+from sim.engine.state import GREEN, ORANGE
 from sim.run import run
 
 SEEDS = range(4)

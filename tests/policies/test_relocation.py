@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine.model import PovertyModel
-from sim.engine.population import HIGH, LIFTED, LOW
+from sim.engine.state import HIGH, LIFTED, LOW
 from sim.run import simulate
 
 LARGE = ("policy=relocation", "policies.relocation.relocations_per_1000_households=30")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from sim.engine.model import PovertyModel
-from sim.engine.population import LIFTED, ORANGE
+from sim.engine.state import LIFTED, ORANGE
 
 
 def test_workshops_employ_locals_and_lower_relapse_of_households_that_cannot_migrate(small):

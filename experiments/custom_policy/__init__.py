@@ -1,0 +1,1 @@
+"""A researcher's own policy, kept outside ``sim/``: see ``cash_transfer.py``."""
