@@ -14,7 +14,8 @@ What is refused after reading: text that is not UTF-8, JSON or YAML that does no
 content that breaks the file's schema:
 
 - ``summary.json``: an object with every key of :data:`SUMMARY_SCHEMA`, each of its kind; any
-  further key holds a number, a boolean or an object of them (at most :data:`MAX_DEPTH` levels).
+  further key holds a number, a boolean, a short label (at most :data:`MAX_LABEL` characters,
+  e.g. ``measure``) or an object of them (at most :data:`MAX_DEPTH` levels).
   Every number is finite and at most :data:`LARGEST_NUMBER` in magnitude (NaN, Infinity, strings,
   null and huge integers are refused, naming the key); shares lie in [0, 1]
   (:func:`metric_bounds`), counts and amounts in yuan of the schema are not negative.
@@ -53,6 +54,8 @@ LARGEST_NUMBER = 2**53
 integer, and no count of households or sum in yuan of a county comes near it."""
 MAX_DEPTH = 4
 """Deepest nesting of objects in ``summary.json`` (the model writes two levels)."""
+MAX_LABEL = 100
+"""Longest text a ``summary.json`` key outside the schema may hold: labels such as ``measure``."""
 
 SUMMARY_SCHEMA = {
     "seed": "count",
@@ -229,6 +232,9 @@ def _check_extra(key: str, value: Any, depth: int) -> None:
             raise Refused(f"{key}: nested deeper than {MAX_DEPTH} levels")
         for child, item in value.items():
             _check_extra(f"{key}.{child}", item, depth + 1)
+    elif isinstance(value, str):
+        if len(value) > MAX_LABEL:
+            raise Refused(f"{key}: a text of {len(value)} characters is not a label")
     elif not isinstance(value, bool):
         _number(key, value, *metric_bounds(key))
 
