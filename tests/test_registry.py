@@ -23,6 +23,7 @@ NAMES = [
     "monitoring",
     "medical_relief",
     "workshops",
+    "public_jobs",
     "training",
     "relocation",
     "east_west",

@@ -28,6 +28,7 @@ from sim.policies.east_west import EastWest, EastWestConfig
 from sim.policies.industry import Industry, IndustryConfig
 from sim.policies.medical_relief import MedicalRelief, MedicalReliefConfig
 from sim.policies.monitoring import Monitoring, MonitoringConfig
+from sim.policies.public_jobs import PublicJobs, PublicJobsConfig
 from sim.policies.relocation import Relocation, RelocationConfig
 from sim.policies.safety_net import SafetyNet, SafetyNetConfig
 from sim.policies.training import Training, TrainingConfig
@@ -37,6 +38,7 @@ ORDER: tuple[type[Policy[Any]], ...] = (
     Monitoring,
     MedicalRelief,
     Workshops,
+    PublicJobs,
     Training,
     Relocation,
     EastWest,
@@ -68,6 +70,7 @@ class PoliciesConfig:
     monitoring: MonitoringConfig = field(default_factory=MonitoringConfig)
     medical_relief: MedicalReliefConfig = field(default_factory=MedicalReliefConfig)
     workshops: WorkshopsConfig = field(default_factory=WorkshopsConfig)
+    public_jobs: PublicJobsConfig = field(default_factory=PublicJobsConfig)
     training: TrainingConfig = field(default_factory=TrainingConfig)
     relocation: RelocationConfig = field(default_factory=RelocationConfig)
     east_west: EastWestConfig = field(default_factory=EastWestConfig)
@@ -85,8 +88,17 @@ class PoliciesConfig:
 
 
 def build_policies(cfg: PoliciesConfig, ctx: PolicyContext) -> list[Policy[Any]]:
-    """Instantiate the enabled policies in the order they act."""
-    return [policy(node, ctx) for policy, node in cfg.in_order() if node.enabled]
+    """Instantiate the enabled policies whose calendar meets the run, in the order they act.
+
+    A policy whose window misses every year of the run (``ctx.first_year`` to
+    ``ctx.last_year``) is not built: it is bit-identical to the policy disabled (no lottery
+    drawn, no metric, no cost line).
+    """
+    return [
+        policy(node, ctx)
+        for policy, node in cfg.in_order()
+        if node.enabled and node.active_in(ctx.first_year, ctx.last_year)
+    ]
 
 
 def custom_policy_class(name: str, target: Any, search: Path) -> type[Policy[Any]]:

@@ -79,7 +79,8 @@ class EastWest(Policy[EastWestConfig]):
 
     def start_year(self, ctx: PolicyContext) -> None:
         """Book the year's fiscal aid and open the year's placement quota."""
-        ctx.ledger.spend_overhead(self.name, self.cfg.fiscal_aid_per_household * ctx.state.count)
+        aid = self.cfg.fiscal_aid_per_household * self.intensity
+        ctx.ledger.spend_overhead(self.name, aid * ctx.state.count)
         self.placed_this_year = 0
 
     def step(self, ctx: PolicyContext) -> None:
@@ -131,14 +132,14 @@ class EastWest(Policy[EastWestConfig]):
         of disaster damage) on the household's working share (sick workers do not farm).
         """
         s, cfg = ctx.state, self.cfg
-        rate = cfg.purchase_share * cfg.purchase_price_margin
+        rate = cfg.purchase_share * self.intensity * cfg.purchase_price_margin
         if rate <= 0:
             return
         rows = targeted[s.farm_income[targeted] > 0]
         sales = s.farm_income_month[rows] * s.working_share(rows)
         premium = rate * sales
         paid = premium > 0
-        ctx.ledger.transfer(self.name, rows[paid], premium[paid])
+        self.pay(ctx, rows[paid], premium[paid])
         self.purchase_premium_yuan += float(premium[paid].sum())
 
     def _place_workers(self, ctx: PolicyContext, targeted: np.ndarray) -> None:
@@ -149,7 +150,8 @@ class EastWest(Policy[EastWestConfig]):
         farm workers of targeted households, then the unemployed returned migrants of the others.
         """
         s = ctx.state
-        quota = self.capacity * (ctx.month_of_year + 1) // 12 - self.placed_this_year
+        capacity = int(self.capacity * self.intensity)
+        quota = capacity * (ctx.month_of_year + 1) // 12 - self.placed_this_year
         if quota <= 0:
             return
         first = np.flatnonzero(targeted)

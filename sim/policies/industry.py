@@ -59,7 +59,7 @@ class Industry(Policy[IndustryConfig]):
         """Enrol eligible households up to the coverage cap and book the year's costs."""
         s = ctx.state
         eligible = np.flatnonzero(self.registered & ~self.enrolled & (s.farm_workers > 0))
-        places = self.capacity - int(self.enrolled.sum())
+        places = int(self.capacity * self.intensity) - int(self.enrolled.sum())
         new = self.rng.permutation(eligible)[: max(places, 0)]
         self.enrolled[new] = True
         s.cash_crop[new] = True
@@ -67,7 +67,7 @@ class Industry(Policy[IndustryConfig]):
         ctx.ledger.spend_overhead(
             self.name,
             len(new) * self.cfg.startup_subsidy
-            + int(self.enrolled.sum()) * self.cfg.support_cost_per_household,
+            + int(self.enrolled.sum()) * self.cfg.support_cost_per_household * self.intensity,
         )
 
     def metrics(self) -> dict[str, Any]:

@@ -96,8 +96,9 @@ class MedicalRelief(Policy[MedicalReliefConfig]):
             np.maximum(after - threshold, 0.0) - np.maximum(before - threshold, 0.0)
         )
         self._oop_ytd[billed] = after
+        top_up, above_cap, grant = (self.intensity * layer for layer in (top_up, above_cap, grant))
         paid = top_up + above_cap + grant
-        ctx.ledger.cover_expense(self.name, billed, paid)
+        self.cover(ctx, billed, paid)
         s.medical_oop_month[billed] -= paid
         for layer, amounts in zip(LAYERS, (top_up, above_cap, grant), strict=True):
             self._paid_by_layer[layer] += float(amounts.sum())

@@ -81,7 +81,8 @@ class Relocation(Policy[RelocationConfig]):
         """Move the year's households, change their income sources and book the costs."""
         s, cfg = ctx.state, self.cfg
         candidates = np.flatnonzero(self.high_exposure_village[s.village])
-        movers = candidates[fill_places(self.rng, self.capacity, self.targeted(s)[candidates])]
+        places = int(self.capacity * self.intensity)
+        movers = candidates[fill_places(self.rng, places, self.targeted(s)[candidates])]
         self.households_by_year.append(int(movers.size))
 
         self.origin[movers] = s.village[movers]

@@ -1,9 +1,42 @@
-"""Safety net (dibao): tops up households without working capacity to a guaranteed income.
+"""Safety net: the minimum living guarantee (dibao) as a means-tested programme, and 特困 support.
 
-Who: households registered as having no member able to work (disability or age certification,
-S11); their income is administrative (pensions, subsidies) and their hospital bills and disaster
-claims reach civil affairs through the integrated data the seed describes, so the monthly top-up
-uses what the office can see: regular income and reported shock expenditure.
+The rural dibao (S31) guarantees a local standard (about 542 yuan per person a month, 6,500 a
+year, in 2022: above the poverty line) to households whose per-capita income is below it and
+whose assets are small; households with no one able to work and no one to support them get the
+extreme-hardship (特困) support instead. As implemented:
+
+- **What the office observes.** A household's monthly income as it reports it and the village
+  verifies it: earned income plus what other policies paid (``state.income_month +
+  state.policy_transfers_month``; the safety net acts last, so its own payment is not in it),
+  times a measurement factor ``exp(income_error_sigma * z - income_error_sigma**2 / 2)`` drawn
+  per household each January from the policy's own stream (mean 1). The office keeps its own
+  record of the last 12 observed months; before a year of records exists, it uses the
+  household's assessed 2020 income (``state.per_capita_income``) with the same factor. Savings
+  (``state.savings``) are seen as declared, without error (the asset test).
+- **Means test, each January (annual review) and for every application monitoring sends during
+  the year** (``state.safety_net`` set by monitoring, reviewed the same month on the last 12
+  observed months): observed per-capita income below ``standard_per_capita`` and savings per
+  person below ``asset_limit_per_capita``.
+- **Who is enrolled.** At the annual review an eligible household not enrolled applies with
+  probability ``take_up`` and is wrongly rejected with probability ``exclusion_error``; an
+  enrolled household found eligible stays; a household found ineligible leaves, except that
+  each ineligible household (enrolled or not) is enrolled with probability ``inclusion_error``
+  (wrong inclusion). Monitoring's applications are reviewed in the month they arrive (the same
+  exclusion error, no take-up lottery: the household has applied). Every draw comes from the
+  policy's own stream, one uniform per household and purpose, whatever the state.
+- **Benefit.** Each month an enrolled household receives ``standard_per_capita * size / 12``
+  minus its observed income of the month (at least 0), times the year's intensity: observed
+  income is topped up to the standard.
+- **特困.** Households with no worker (``state.workers == 0``, no one able to work) apply with
+  probability ``take_up`` at a review and are enrolled without means test or exclusion error
+  (civil affairs lists them); once enrolled they stay. Each month they are topped up to
+  ``extreme_hardship_standard_per_capita`` instead of the dibao standard. They count as enrolled.
+- **Cost.** ``admin_cost_per_household`` per enrolled household per year, booked monthly.
+
+``state.safety_net`` holds the roll (dibao and 特困). What the model cannot represent: local
+standards that differ between villages, household-specific deductions (rigid spending, illness)
+some counties allow in the means test, the conditionality of benefits on work, and the stigma
+and discretion behind take-up beyond one probability.
 """
 
 from __future__ import annotations
@@ -13,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.params import bounded
+from sim.params import bounded, probability
 from sim.policies.base import Policy, PolicyConfig, PolicyContext
 
 
@@ -22,41 +55,127 @@ class SafetyNetConfig(PolicyConfig):
     """Parameters of ``policies.safety_net`` (defaults in ``configs/policies/safety_net.yaml``)."""
 
     # yuan per person per year; up to 100,000, the highest poverty line allowed
-    guarantee_per_capita: float = bounded(0.0, 1e5)
+    standard_per_capita: float = bounded(0.0, 1e5)
+    # yuan per person per year for households with no worker; up to 100,000 as the standard
+    extreme_hardship_standard_per_capita: float = bounded(0.0, 1e5)
+    # yuan of savings per person; up to 10 M: no asset test in practice
+    asset_limit_per_capita: float = bounded(0.0, 1e7)
+    take_up: float = probability()  # an eligible household's chance of applying at a review
+    exclusion_error: float = probability()  # an eligible applicant's chance of rejection
+    inclusion_error: float = probability()  # an ineligible household's chance of enrolment
+    income_error_sigma: float = bounded(0.0, 2.0)  # log-sd of observed vs true income
     # yuan per enrolled household per year; up to 100,000: far above any means test
     admin_cost_per_household: float = bounded(0.0, 1e5)
 
 
 class SafetyNet(Policy[SafetyNetConfig]):
-    """Monthly top-up of enrolled households to the guarantee, net of reported shock costs.
-
-    Enrolled are the households without working capacity at the start, and the households the
-    monitoring policy enrols during the run (``state.safety_net``). Administration is booked
-    monthly for the households enrolled in that month.
-    """
+    """Means-tested monthly top-up to the dibao standard; 特困 top-up without workers."""
 
     name = "safety_net"
     config_type = SafetyNetConfig
 
     def __init__(self, cfg: SafetyNetConfig, ctx: PolicyContext):
         super().__init__(cfg, ctx)
-        state = ctx.state
-        state.safety_net[:] = state.workers == 0
-        self.ever_enrolled = state.safety_net.copy()
+        s = ctx.state
+        self.extreme_hardship = s.workers == 0  # listed by civil affairs (特困)
+        self._observed_months = np.zeros((12, s.count))  # observed income, ring of 12 months
+        self._months_recorded = 0
+        self._error = np.ones(s.count)
+        self.ever_enrolled = np.zeros(s.count, bool)
+        self._approved = np.zeros(s.count, bool)  # on the roll after a review of this policy
+        self.review_per_capita = np.zeros(s.count)  # observed at the last annual review, yuan
+        self._enrolled_months = 0  # household-months on the roll, dibao and 特困
+        self._people_months = 0  # person-months on the roll
+        self._extreme_hardship_months = 0
+        self._county_people = int(s.size.sum())
+        self._reviews = dict.fromkeys(("eligible", "applied", "excluded", "included"), 0)
+
+    def start_year(self, ctx: PolicyContext) -> None:
+        """Draw the year's measurement factors and review the roll (module docstring)."""
+        s, cfg = ctx.state, self.cfg
+        z = self.rng.standard_normal(s.count)
+        sigma = cfg.income_error_sigma
+        self._error = np.exp(sigma * z - sigma**2 / 2)
+        applies = self.rng.random(s.count) < cfg.take_up
+        rejected = self.rng.random(s.count) < cfg.exclusion_error
+        included = self.rng.random(s.count) < cfg.inclusion_error
+        everyone = np.arange(s.count)
+        self.review_per_capita = self.observed_per_capita(ctx, everyone)
+        eligible = self.eligible(ctx, everyone)
+        enrolled = s.safety_net & ~self.extreme_hardship
+        stays = enrolled & eligible
+        joins = ~enrolled & eligible & applies & ~rejected
+        wrongly = ~eligible & included & ~self.extreme_hardship
+        hardship = self.extreme_hardship & (s.safety_net | applies)
+        s.safety_net[:] = stays | joins | wrongly | hardship
+        self._approved[:] = s.safety_net
+        r = self._reviews
+        r["eligible"] += int((eligible & ~self.extreme_hardship).sum())
+        r["applied"] += int((~enrolled & eligible & applies).sum())
+        r["excluded"] += int((~enrolled & eligible & applies & rejected).sum())
+        r["included"] += int(wrongly.sum())
 
     def step(self, ctx: PolicyContext) -> None:
-        """Pay each enrolled household the gap between its guarantee and its month's net income."""
-        s = ctx.state
-        guarantee = self.cfg.guarantee_per_capita * s.size / 12
-        net_income = s.income_month + s.policy_transfers_month - s.expense_month
-        gap = np.where(s.safety_net, np.maximum(guarantee - net_income, 0.0), 0.0)
-        paid = gap > 0
-        ctx.ledger.transfer(self.name, paid, gap[paid])
-        # Households monitoring enrols during the run are administered from their first month.
+        """Review monitoring's applications, record the month, top observed income up."""
+        s, cfg = ctx.state, self.cfg
+        rejected_u = self.rng.random(s.count)
+        observed = (s.income_month + s.policy_transfers_month) * self._error
+        self._review_applications(ctx, rejected_u)
+        standard = np.where(
+            self.extreme_hardship, cfg.extreme_hardship_standard_per_capita, cfg.standard_per_capita
+        )
+        gap = np.maximum(standard * s.size / 12 - observed, 0.0) * self.intensity
+        paid = s.safety_net & (gap > 0)
+        self.pay(ctx, paid, gap[paid])
+        self._observed_months[ctx.month_index % 12] = observed
+        self._months_recorded += 1
         self.ever_enrolled |= s.safety_net
-        admin = s.safety_net.sum() * self.cfg.admin_cost_per_household / 12
-        ctx.ledger.spend_overhead(self.name, admin)
+        on_roll = int(s.safety_net.sum())
+        self._enrolled_months += on_roll
+        self._people_months += int(s.size[s.safety_net].sum())
+        self._extreme_hardship_months += int((s.safety_net & self.extreme_hardship).sum())
+        ctx.ledger.spend_overhead(self.name, on_roll * cfg.admin_cost_per_household / 12)
+
+    def withdraw(self, ctx: PolicyContext) -> None:
+        """The programme ends: the roll is cleared."""
+        ctx.state.safety_net[:] = False
 
     def metrics(self) -> dict[str, Any]:
-        """Households enrolled at any time during the run."""
-        return {"safety_net_enrolled": int(self.ever_enrolled.sum())}
+        """Households ever enrolled, mean coverage of households and people, review outcomes."""
+        months = max(self._months_recorded, 1)
+        return {
+            "safety_net_enrolled": int(self.ever_enrolled.sum()),
+            "safety_net_mean_enrolled_households": self._enrolled_months / months,
+            "safety_net_mean_extreme_hardship_households": self._extreme_hardship_months / months,
+            "safety_net_mean_people_share": self._people_months / months / self._county_people,
+            "safety_net_reviews": dict(self._reviews),
+        }
+
+    # -- the means test -------------------------------------------------------------------
+
+    def observed_per_capita(self, ctx: PolicyContext, rows: np.ndarray) -> np.ndarray:
+        """Observed annual per-capita income of ``rows``: the last 12 observed months."""
+        s = ctx.state
+        if self._months_recorded >= 12:
+            annual = self._observed_months[:, rows].sum(axis=0)
+            return annual / s.size[rows]
+        return s.per_capita_income[rows] * self._error[rows]
+
+    def eligible(self, ctx: PolicyContext, rows: np.ndarray) -> np.ndarray:
+        """The means test on observed income and declared savings, for ``rows``."""
+        s, cfg = ctx.state, self.cfg
+        income_ok = self.observed_per_capita(ctx, rows) < cfg.standard_per_capita
+        assets_ok = s.savings[rows] / s.size[rows] < cfg.asset_limit_per_capita
+        return income_ok & assets_ok
+
+    def _review_applications(self, ctx: PolicyContext, rejected_u: np.ndarray) -> None:
+        """Means-test the households monitoring put on the roll since the last review."""
+        s = ctx.state
+        new = np.flatnonzero(s.safety_net & ~self._approved)
+        if new.size == 0:
+            return
+        accepted = self.eligible(ctx, new) & (rejected_u[new] >= self.cfg.exclusion_error)
+        s.safety_net[new[~accepted]] = False
+        self._approved[new[accepted]] = True
+        self._reviews["applied"] += int(new.size)
+        self._reviews["excluded"] += int((~accepted).sum())

@@ -90,7 +90,7 @@ class Training(Policy[TrainingConfig]):
         entries = np.concatenate([np.repeat(rows, c * eligible) for c in counts])
         category = np.repeat(np.arange(4), [int((c * eligible).sum()) for c in counts])
         all_targeted = np.ones(entries.size, bool)  # only targeted households are eligible
-        chosen = fill_places(self.rng, self.capacity, all_targeted)
+        chosen = fill_places(self.rng, int(self.capacity * self.intensity), all_targeted)
         job_u = self.rng.random(chosen.size)
         households = entries[chosen]
         trainee_skill = np.minimum(s.skill[households] + self.cfg.skill_gain, 1.0)
@@ -118,7 +118,7 @@ class Training(Policy[TrainingConfig]):
         """Pay the allowances of the year's trainees (January)."""
         due = np.flatnonzero(self._allowance_due > 0)
         if due.size:
-            ctx.ledger.transfer(self.name, due, self._allowance_due[due])
+            self.pay(ctx, due, self._allowance_due[due])
             self._allowance_due[due] = 0.0
 
     def metrics(self) -> dict[str, Any]:

@@ -3,8 +3,12 @@
 S17 counts 31,441 workshops employing 413,600 poor people in 22 provinces (about 13 jobs each);
 S18 and the seed (S24) report about 2,000 yuan a month in wages plus a 300-yuan monthly subsidy.
 
-- **Where.** ``workshops_per_village`` workshops, each with ``jobs_per_workshop`` jobs, open in
-  every village (and in every resettlement site with ``include_sites``) in the first month it has
+- **Where.** Each village (and each resettlement site with ``include_sites``) is planned
+  ``workshops_per_village`` workshops on average, each with ``jobs_per_workshop`` jobs: the whole
+  part of ``workshops_per_village``, plus one more with probability its fractional part (one
+  draw per village from the policy's stream, at the start). The default, 0.027, is the national
+  dose (S17, S37: about 0.44% of lifted people hold a workshop job) for the default county
+  (docs/policies.md, "Doses"). A village's workshops open in the first month it has
   households (a site once relocation has brought people there), and a ``startup_grant`` is
   booked per workshop opened. After each December assessment every open workshop closes with
   probability ``closure_rate`` (a binomial draw per village from the policy's stream); **a
@@ -59,7 +63,7 @@ from sim.policies.lottery import fill_places
 class WorkshopsConfig(PolicyConfig):
     """Parameters of ``policies.workshops`` (defaults in ``configs/policies/workshops.yaml``)."""
 
-    workshops_per_village: int = bounded(0, 100)  # workshops opened in each village
+    workshops_per_village: float = bounded(0.0, 100.0)  # mean workshops planned per village
     include_sites: bool = required()  # resettlement sites get workshops as well
     jobs_per_workshop: int = bounded(1, 1000)  # jobs per workshop
     closure_rate: float = probability()  # share of open workshops closing per year
@@ -83,7 +87,9 @@ class Workshops(Policy[WorkshopsConfig]):
         s, villages = ctx.state, ctx.villages
         hosts = ~villages.is_site | cfg.include_sites
         self.open = np.zeros(villages.count, np.int32)  # open workshops per village
-        self._planned = np.where(hosts, cfg.workshops_per_village, 0).astype(np.int32)
+        whole, fraction = divmod(cfg.workshops_per_village, 1.0)
+        planned = whole + (self.rng.random(villages.count) < fraction)
+        self.planned = np.where(hosts, planned, 0).astype(np.int32)
         self._opened = np.zeros(villages.count, bool)  # its workshops have opened once
         self.farm_jobs = np.zeros(s.count, np.int16)  # jobs held by the household's farm workers
         self.returnee_jobs = np.zeros(s.count, np.int16)  # held by its returned migrants
@@ -93,8 +99,8 @@ class Workshops(Policy[WorkshopsConfig]):
 
     @property
     def capacity(self) -> np.ndarray:
-        """Jobs per village in the open workshops."""
-        return self.open * self.cfg.jobs_per_workshop
+        """Jobs per village in the open workshops, at this year's intensity (rounded down)."""
+        return np.floor(self.open * self.cfg.jobs_per_workshop * self.intensity).astype(np.int64)
 
     def jobs_by_village(self, ctx: PolicyContext) -> np.ndarray:
         """Workshop jobs filled per village."""
@@ -102,6 +108,11 @@ class Workshops(Policy[WorkshopsConfig]):
         return np.bincount(ctx.state.village, weights=jobs, minlength=self.open.size).astype(
             np.int64
         )
+
+    def start_year(self, ctx: PolicyContext) -> None:
+        """Lay off the workers above the capacity when this year's intensity is lower."""
+        if (self.jobs_by_village(ctx) > self.capacity).any():
+            self._lay_off(ctx)
 
     def step(self, ctx: PolicyContext) -> None:
         """Open new workshops, release leavers' jobs, refill vacancies, pay wages and subsidies."""
@@ -115,6 +126,15 @@ class Workshops(Policy[WorkshopsConfig]):
         """Close workshops; lay off, by lottery, the workers above the remaining capacity."""
         closing = self.rng.binomial(self.open, self.cfg.closure_rate)
         self.open -= closing.astype(self.open.dtype)
+        self._lay_off(ctx)
+
+    def withdraw(self, ctx: PolicyContext) -> None:
+        """The workshops' support ends: their jobs are no longer counted as the policy's."""
+        self.farm_jobs[:] = 0
+        self.returnee_jobs[:] = 0
+
+    def _lay_off(self, ctx: PolicyContext) -> None:
+        """Lay off, by lottery within each village, the workers above its capacity."""
         s = ctx.state
         rows = np.arange(s.count)
         holders = np.concatenate(
@@ -144,10 +164,10 @@ class Workshops(Policy[WorkshopsConfig]):
         """Open the workshops of villages with their first households; book start-up grants."""
         inhabited = np.bincount(ctx.state.village, minlength=self.open.size) > 0
         opening = inhabited & ~self._opened
-        self.open[opening] = self._planned[opening]
+        self.open[opening] = self.planned[opening]
         self._opened |= opening
         ctx.ledger.spend_overhead(
-            self.name, int(self._planned[opening].sum()) * self.cfg.startup_grant
+            self.name, int(self.planned[opening].sum()) * self.cfg.startup_grant
         )
 
     @staticmethod
@@ -199,4 +219,4 @@ class Workshops(Policy[WorkshopsConfig]):
         share_farm = np.divide(farm_jobs, jobs[holders])
         s.income_month[holders] += working * (cfg.wage_monthly - share_farm * forgone_per_worker)
         paid = working > 0
-        ctx.ledger.transfer(self.name, holders[paid], cfg.subsidy_monthly * working[paid])
+        self.pay(ctx, holders[paid], cfg.subsidy_monthly * working[paid])

@@ -14,6 +14,10 @@ PLACEMENTS_ONLY = (
     "policies.east_west.placements_per_1000_households=30",
 )
 
+# No growth and no one ageing out of or into work: farm income and worker counts change only
+# through the policy.
+STATIC = ("population.real_growth=0", "shocks.retirement_rate=0", "shocks.labour_entry_rate=0")
+
 
 def test_placements_raise_migrant_work_and_lower_relapse(small):
     migrants = {"base": 0, "east_west": 0}
@@ -61,6 +65,7 @@ def test_worker_counts_stay_consistent_and_farm_income_follows_farm_workers(
             "shocks=severe",
             "policy=east_west",
             "policies.east_west.placements_per_1000_households=200",
+            *STATIC,
         )
     )
     s, policy = model.state, model.policy("east_west")

@@ -1,156 +1,188 @@
-"""Monitoring and early warning: coverage, delays, colours, capacity and bookkeeping."""
+"""Monitoring as a register: entry routes and delays, verified exit, colours, money."""
 
 from __future__ import annotations
-
-import json
 
 import numpy as np
 import pytest
 
 from sim.engine.model import PovertyModel
-from sim.engine.state import GREEN, ORANGE
+from sim.engine.state import GREEN, LIFTED, MARGINAL
 from sim.run import run
 
-SEEDS = range(4)
-HOUSEHOLDS = 2000
+# Only the cadre visits route, seeing true incomes, every household every month; no grants (so
+# that the month's income after the step is the income the policy recorded).
+EXACT_VISITS = (
+    "policy=monitoring",
+    "policies.monitoring.coverage=1.0",
+    "policies.monitoring.income_error_sigma=0.0",
+    "policies.monitoring.application_rate=0.0",
+    "policies.monitoring.screening_coverage=0.0",
+    "policies.monitoring.relief_grant=0",
+    "policies.monitoring.placement_capacity=0",
+)
 
 
-def mean_relapse_rate(run_small, *overrides: str) -> float:
-    rates = [
-        run_small(f"seed={seed}", "policy=monitoring", *overrides, households=HOUSEHOLDS).summary[
-            "relapse_rate"
-        ]
-        for seed in SEEDS
-    ]
-    return float(np.mean(rates))
+class Criteria:
+    """The entry criteria recomputed from the state, as a route with no error sees them."""
+
+    def __init__(self, model: PovertyModel):
+        s = model.state
+        self.model = model
+        self.income = np.tile(s.per_capita_income * s.size / 12, (12, 1))
+        self.spending = np.zeros((12, s.count))
+
+    def after_step(self) -> tuple[np.ndarray, np.ndarray]:
+        """(low income, any criterion) of the month just stepped."""
+        m = self.model
+        s, ctx = m.state, m.policy_context
+        slot = (m.month_index - 1) % 12
+        self.income[slot] = s.income_month + s.policy_transfers_month
+        self.spending[slot] = s.expense_month
+        annual, spent = self.income.sum(axis=0), self.spending.sum(axis=0)
+        low = annual / s.size < ctx.monitoring_threshold
+        rigid = spent > np.maximum(annual, 0.0)
+        share = m.cfg.policies.monitoring.shock_share_of_income
+        sudden = s.expense_month > share * np.maximum(annual, 0.0)
+        return low, low | rigid | sudden
 
 
-def test_higher_coverage_lowers_relapse(run_small):
-    not_all_registered = "policies.monitoring.cover_registered=false"
-    low = mean_relapse_rate(run_small, "policies.monitoring.coverage=0.2", not_all_registered)
-    full = mean_relapse_rate(run_small, "policies.monitoring.coverage=1.0", not_all_registered)
-    assert full < 0.9 * low
-
-
-def test_shorter_delay_lowers_relapse(run_small):
-    late = mean_relapse_rate(run_small, "policies.monitoring.delay_months=6")
-    prompt = mean_relapse_rate(run_small, "policies.monitoring.delay_months=0")
-    assert prompt < 0.95 * late
-
-
-def test_placement_referrals_never_exceed_the_yearly_capacity(small):
-    # 2 referrals per 1,000 households: 4 a year for 2,000 households, so the quota binds.
-    cfg = small(
-        "seed=1",
-        "shocks=severe",
-        "policy=monitoring",
-        f"population.households={HOUSEHOLDS}",
-        "policies.monitoring.placement_capacity=2",
-        "policies.monitoring.placement_success_rate=1.0",
-    )
-    model = PovertyModel(cfg)
-    policy = model.policy("monitoring")
-    referrals, placements, per_year = 0, 0, []
+def test_without_error_or_delay_every_household_below_the_threshold_is_registered_that_month(
+    small,
+):
+    model = PovertyModel(small(*EXACT_VISITS, "policies.monitoring.delay_months=0", "years=3"))
+    policy, criteria = model.policy("monitoring"), Criteria(model)
     while not model.finished:
         model.step()
-        if model.month_of_year == 0:  # a year has just closed
-            metrics = policy.metrics()
-            per_year.append(metrics["monitoring_placement_referrals"] - referrals)
-            assert metrics["monitoring_job_placements"] - placements == per_year[-1]
-            referrals = metrics["monitoring_placement_referrals"]
-            placements = metrics["monitoring_job_placements"]
-    assert max(per_year) == 4
-    assert all(n <= 4 for n in per_year)
+        low, meets = criteria.after_step()
+        assert low.any()
+        assert policy.registered_now[low].all()
+        assert policy.registered_now[meets].all()
 
 
-def test_money_booked_equals_money_received(small):
-    cfg = small("seed=2", "policy=monitoring", "years=4")
+@pytest.mark.parametrize("delay", [1, 3])
+def test_a_household_meeting_the_criteria_enters_after_the_configured_delay(small, delay):
+    model = PovertyModel(
+        small(*EXACT_VISITS, f"policies.monitoring.delay_months={delay}", "years=2", "seed=5")
+    )
+    policy, criteria = model.policy("monitoring"), Criteria(model)
+    detected_at = np.full(model.state.count, -1)
+    entered = 0
+    while not model.finished:
+        before = policy.registered_now.copy()
+        model.step()
+        month = model.month_index - 1
+        _, meets = criteria.after_step()
+        new = policy.registered_now & ~before
+        # Entry exactly `delay` months after the first month the household met a criterion.
+        assert (detected_at[new] == month - delay).all()
+        entered += int(new.sum())
+        detected_at[new] = -1
+        detected_at[meets & ~policy.registered_now & (detected_at < 0)] = month
+    assert entered > 0
+
+
+def test_a_household_leaves_only_after_the_exit_period_above_the_threshold(small):
+    exit_months = 3
+    model = PovertyModel(
+        small(
+            *EXACT_VISITS,
+            "policies.monitoring.delay_months=0",
+            f"policies.monitoring.exit_months={exit_months}",
+            "shocks=severe",
+            "years=3",
+        )
+    )
+    policy, criteria = model.policy("monitoring"), Criteria(model)
+    s = model.state
+    safe_run = np.zeros(s.count, int)  # consecutive months registered and safe
+    exits = 0
+    while not model.finished:
+        before = policy.registered_now.copy()
+        model.step()
+        low, _ = criteria.after_step()
+        annual = criteria.income.sum(axis=0)
+        safe = ~low & ~(criteria.spending.sum(axis=0) > np.maximum(annual, 0.0))
+        month = model.month_index - 1
+        # Left, or left and entered again the same month by a sudden difficulty.
+        left = before & (~policy.registered_now | (policy.entered_month == month))
+        # The month it leaves is the exit_months-th consecutive safe month.
+        assert (safe_run[left] == exit_months - 1).all() and safe[left].all()
+        exits += int(left.sum())
+        safe_run = np.where(before & safe & ~left, safe_run + 1, 0)
+    assert exits > 0
+    assert policy.metrics()["monitoring_exits"] == exits
+
+
+def test_entries_sum_over_the_routes_and_every_route_is_used(small):
+    result = run(small("policy=monitoring", "seed=2", "shocks=severe", "years=4"))
+    summary = result.summary
+    by_route = summary["monitoring_entries_by_route"]
+    assert set(by_route) == {"screening", "visit", "application"}
+    assert all(n > 0 for n in by_route.values())
+    assert summary["monitoring_entries"] == sum(by_route.values())
+    assert summary["monitoring_registered_ever"] <= summary["monitoring_entries"]
+    assert 0 < summary["monitoring_ever_registered_share"] <= 1
+    for measure in ("income", "after_shocks"):
+        quality = summary["monitoring_flag_quality"][measure]
+        assert set(quality) == {"relapses_registered_share", "registered_not_below_share"}
+
+
+def test_a_route_switched_off_enters_no_one(small):
+    model = PovertyModel(small(*EXACT_VISITS, "policies.monitoring.coverage=0.0", "years=2"))
+    model.run()
+    metrics = model.policy("monitoring").metrics()
+    assert metrics["monitoring_entries"] == 0
+    assert (model.state.risk_colour == GREEN).all()
+
+
+def test_only_registered_households_have_colours_and_the_share_counts_lifted_and_marginal(small):
+    model = PovertyModel(small("policy=monitoring", "seed=3", "years=3", "shocks=severe"))
+    policy = model.policy("monitoring")
+    while not model.finished:
+        model.step()
+        assert (model.state.risk_colour[~policy.registered_now] == GREEN).all()
+    s = model.state
+    at_risk = (s.initial_status == LIFTED) | (s.initial_status == MARGINAL)
+    expected = (policy.ever_registered & at_risk).sum() / at_risk.sum()
+    assert policy.metrics()["monitoring_ever_registered_share"] == pytest.approx(expected)
+
+
+def test_money_booked_equals_money_received_and_grants_follow_the_colours(small):
+    cfg = small("policy=monitoring", "seed=2", "years=4", "shocks=severe")
     model = PovertyModel(cfg)
     model.run()
-    policy = model.policy("monitoring")
-    metrics = policy.metrics()
-    ledger = model.ledger
-    grants = metrics["monitoring_relief_grants"]
-    assert grants > 0
+    metrics = model.policy("monitoring").metrics()
+    ledger, grant = model.ledger, cfg.policies.monitoring.relief_grant
+    assert metrics["monitoring_relief_grants"] > 0
     assert ledger.paid["monitoring"] == pytest.approx(ledger.received.sum())
-    assert ledger.paid["monitoring"] == pytest.approx(grants * cfg.policies.monitoring.relief_grant)
-    admin = policy.covered.size * cfg.policies.monitoring.admin_cost_per_household * cfg.years
-    assert ledger.overhead["monitoring"] == pytest.approx(admin)
-    # A household gets at most one grant a year.
-    assert ledger.received.max() <= cfg.years * cfg.policies.monitoring.relief_grant
+    assert ledger.paid["monitoring"] == pytest.approx(metrics["monitoring_relief_grants"] * grant)
+    assert ledger.received.max() <= cfg.years * grant  # at most one grant a year
 
 
-def test_colours_only_for_covered_households(small):
-    cfg = small(
-        "seed=3",
-        "policy=monitoring",
-        "years=3",
-        "policies.monitoring.coverage=0.3",
-        "policies.monitoring.cover_registered=false",
+def test_no_grant_colour_means_no_grant(small):
+    model = PovertyModel(
+        small("policy=monitoring", "seed=2", "years=2", "policies.monitoring.grant_from=red")
     )
-    model = PovertyModel(cfg)
-    uncovered = np.ones(model.state.count, bool)
-    uncovered[model.policy("monitoring").covered] = False
-    assert 0 < uncovered.sum() < model.state.count
-    flagged = 0
-    while not model.finished:
-        model.step()
-        assert (model.state.risk_colour[uncovered] == GREEN).all()
-        flagged += int((model.state.risk_colour >= ORANGE).sum())
-    assert flagged > 0
+    model.run()
+    red_only = model.policy("monitoring").metrics()["monitoring_relief_grants"]
+    model = PovertyModel(small("policy=monitoring", "seed=2", "years=2"))
+    model.run()
+    assert red_only < model.policy("monitoring").metrics()["monitoring_relief_grants"]
 
 
-def test_no_help_before_the_data_and_the_response_delay(small):
-    cfg = small(
-        "seed=0",
-        "policy=monitoring",
-        "years=2",
-        "policies.monitoring.delay_months=2",
-        "policies.monitoring.response_delay_months=3",
-    )
-    model = PovertyModel(cfg)
-    colours_by_month, paid_by_month = [], []
-    while not model.finished:
-        model.step()
-        colours_by_month.append(model.state.risk_colour.copy())
-        paid_by_month.append(model.ledger.paid["monitoring"])
-    # The first records (January) arrive in March; help follows three months later, in June.
-    assert not np.any(colours_by_month[1]) and np.any(colours_by_month[2])
-    assert paid_by_month[4] == 0.0 and paid_by_month[5] > 0.0
+def test_more_visits_register_more_households(run_small):
+    def ever(coverage: float) -> float:
+        shares = [
+            run_small(
+                "policy=monitoring",
+                f"seed={seed}",
+                "years=3",
+                f"policies.monitoring.coverage={coverage}",
+                "policies.monitoring.application_rate=0",
+                "policies.monitoring.screening_coverage=0",
+            ).summary["monitoring_ever_registered_share"]
+            for seed in range(2)
+        ]
+        return float(np.mean(shares))
 
-
-def test_without_data_sharing_colours_change_only_at_visits_and_ignore_bills(small):
-    cfg = small(
-        "seed=4",
-        "policy=monitoring",
-        "years=3",
-        "shocks=severe",
-        "policies.monitoring.data_sharing=false",
-        "policies.monitoring.visit_interval_months=3",
-        "policies.monitoring.delay_months=0",
-    )
-    model = PovertyModel(cfg)
-    previous = model.state.risk_colour.copy()
-    changed_months = set()
-    while not model.finished:
-        model.step()
-        colours = model.state.risk_colour
-        if not np.array_equal(colours, previous):
-            changed_months.add(model.month_index - 1)
-        previous = colours.copy()
-    assert changed_months
-    assert all(month % 3 == 2 for month in changed_months)  # visits in March, June, ...
-    assert model.policy("monitoring").metrics()["monitoring_flagged_by_colour"]["orange"] == 0
-
-
-def test_disabled_policy_changes_nothing(small):
-    baseline = run(small("seed=5", "policy=none")).summary
-    disabled = run(
-        small(
-            "seed=5",
-            "policies.monitoring.enabled=false",
-            "policies.monitoring.coverage=1.0",
-            "policies.monitoring.delay_months=0",
-        )
-    ).summary
-    assert json.dumps(disabled) == json.dumps(baseline)
+    assert ever(0.05) < ever(0.5)

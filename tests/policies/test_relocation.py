@@ -10,6 +10,10 @@ from sim.run import simulate
 
 LARGE = ("policy=relocation", "policies.relocation.relocations_per_1000_households=30")
 
+# No growth and no one ageing out of or into work: farm income and worker counts change only
+# through the policy.
+STATIC = ("population.real_growth=0", "shocks.retirement_rate=0", "shocks.labour_entry_rate=0")
+
 
 def test_relocation_lowers_disaster_relapses(small):
     disaster_relapses = {"base": 0, "relocation": 0}
@@ -61,6 +65,7 @@ def test_relocated_households_live_at_low_exposure_sites_with_consistent_workers
             "shocks=severe",
             "policy=relocation",
             "policies.relocation.relocations_per_1000_households=100",
+            *STATIC,
         )
     )
     s, policy, villages = model.state, model.policy("relocation"), model.villages

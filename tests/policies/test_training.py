@@ -10,6 +10,10 @@ from sim.run import simulate
 
 LARGE_INTAKE = ("policy=training", "policies.training.trainees_per_1000_households=60")
 
+# No growth and no one ageing out of or into work: farm income and worker counts change only
+# through the policy.
+STATIC = ("population.real_growth=0", "shocks.retirement_rate=0", "shocks.labour_entry_rate=0")
+
 
 def _labour_income_by_household(model: PovertyModel) -> np.ndarray:
     """Step to the end of the run; each household's earned income (no transfers), yuan."""
@@ -76,6 +80,7 @@ def test_worker_counts_skill_and_farm_income_stay_consistent(small, assert_worke
             "policy=training",
             "policies.training.trainees_per_1000_households=300",
             "policies.training.wage_job_probability=1",
+            *STATIC,
         )
     )
     s, policy = model.state, model.policy("training")

@@ -13,7 +13,8 @@ def test_workshops_employ_locals_and_lower_relapse_of_households_that_cannot_mig
     employed_households = 0
     for seed in range(4):
         common = (f"seed={seed}", "years=8", "population.households=2000")
-        for label, extra in (("base", ()), ("workshops", ("policy=workshops",))):
+        one_each = ("policy=workshops", "policies.workshops.workshops_per_village=1")
+        for label, extra in (("base", ()), ("workshops", one_each)):
             model = PovertyModel(small(*common, *extra))
             s = model.state
             # Lifted households whose workers all farm at the start: none can migrate.
@@ -33,7 +34,9 @@ def test_workshops_employ_locals_and_lower_relapse_of_households_that_cannot_mig
 
 
 def test_first_hires_fill_every_village_targeted_households_first(small):
-    model = PovertyModel(small("seed=1", "policy=workshops"))
+    model = PovertyModel(
+        small("seed=1", "policy=workshops", "policies.workshops.workshops_per_village=1")
+    )
     model.step()
     s, policy = model.state, model.policy("workshops")
     jobs = policy.jobs_by_village(model)
@@ -92,7 +95,12 @@ def test_jobs_never_exceed_open_capacity_and_closed_workshops_stay_closed(small)
 def test_wages_and_subsidies_received_are_what_was_booked(small, income_to_end):
     """Without forgone farm income, extra income is the wage plus the booked subsidy exactly."""
     common = ("seed=3", "years=3", "shocks=severe")
-    cfg = small(*common, "policy=workshops", "policies.workshops.farm_income_forgone_share=0")
+    cfg = small(
+        *common,
+        "policy=workshops",
+        "policies.workshops.farm_income_forgone_share=0",
+        "policies.workshops.workshops_per_village=1",
+    )
     base = income_to_end(PovertyModel(small(*common)))
     model = PovertyModel(cfg)
     with_workshops = income_to_end(model)
@@ -116,6 +124,7 @@ def test_farm_workers_hired_give_up_part_of_their_farm_income(small, income_to_e
         small(
             *common,
             "policy=workshops",
+            "policies.workshops.workshops_per_village=1",
             "policies.workshops.wage_monthly=0",
             "policies.workshops.subsidy_monthly=0",
         )
@@ -148,5 +157,17 @@ def test_disabled_or_without_workshops_changes_nothing(run_small):
     ).summary
     assert none_open["cost_by_policy_yuan"] == {"workshops": 0.0}
     assert none_open["workshops_jobs_filled"] == 0.0
-    outcomes = {k: v for k, v in none_open.items() if not k.startswith(("cost", "workshops"))}
-    assert outcomes == {k: v for k, v in base.items() if not k.startswith("cost")}
+    policy_keys = ("cost", "workshops", "targeting")
+    outcomes = {k: v for k, v in none_open.items() if not k.startswith(policy_keys)}
+    assert outcomes == {k: v for k, v in base.items() if not k.startswith(policy_keys)}
+
+
+def test_the_mean_number_of_workshops_per_village_is_drawn_per_village(small):
+    model = PovertyModel(
+        small("seed=6", "policy=workshops", "policies.workshops.workshops_per_village=1.5")
+    )
+    planned = model.policy("workshops").planned
+    assert set(np.unique(planned)) == {1, 2}
+    assert 1.3 < planned.mean() < 1.7
+    national = PovertyModel(small("seed=6", "policy=workshops"))
+    assert national.policy("workshops").planned.sum() < national.villages.count / 5
