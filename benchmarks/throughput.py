@@ -12,6 +12,8 @@ Prints ``key=value`` lines (docs/performance.md explains each):
   N = 10,000 and 100,000; the 1,000,000-household run is made once, in a child process, which
   also prints ``run_s[1000000]`` (start-up and stepping) and ``peak_rss_mb`` (its peak resident
   memory).
+- ``household_months_per_cpu_s[N]``: the same over the process's CPU seconds (less noisy than
+  wall time on a loaded machine; the engine runs in one thread).
 - ``scaling_exponent``: slope of log(stepping time) against log(households); 1 is linear.
 - ``ratio_vs_mesa_agents``: the engine over the per-agent Mesa model of benchmarks/mesa_agents.py
   on the same rules (``policy=none``), both at 10,000 households;
@@ -52,20 +54,23 @@ def config(households: int, policy: str, months: int) -> Config:
     )
 
 
-def time_steps(make: Callable[[], mesa.Model], months: int) -> tuple[float, float]:
-    """Seconds to build a model and seconds to step it ``months`` times."""
+def time_steps(make: Callable[[], mesa.Model], months: int) -> tuple[float, float, float]:
+    """Seconds to build a model, and wall and CPU seconds to step it ``months`` times."""
     start = time.perf_counter()
     model = make()
     built = time.perf_counter()
+    cpu = time.process_time()
     for _ in range(months):
         model.step()
-    return built - start, time.perf_counter() - built
+    return built - start, time.perf_counter() - built, time.process_time() - cpu
 
 
-def best_steps(make: Callable[[], mesa.Model], months: int, repeats: int) -> tuple[float, float]:
-    """The fastest start-up and the fastest stepping of ``repeats`` runs (timings are noisy)."""
+def best_steps(
+    make: Callable[[], mesa.Model], months: int, repeats: int
+) -> tuple[float, float, float]:
+    """The fastest start-up, wall and CPU stepping of ``repeats`` runs (timings are noisy)."""
     runs = [time_steps(make, months) for _ in range(repeats)]
-    return min(r[0] for r in runs), min(r[1] for r in runs)
+    return min(r[0] for r in runs), min(r[1] for r in runs), min(r[2] for r in runs)
 
 
 def peak_rss_mb() -> float:
@@ -83,7 +88,7 @@ def child(args: list[str]) -> dict[str, str]:
 def child_run(households: int, months: int) -> None:
     """One engine run with every policy (the child process of the big run)."""
     cfg = config(households, "all", months)
-    startup, stepping = time_steps(lambda: PovertyModel(cfg), months)
+    startup, stepping, _ = time_steps(lambda: PovertyModel(cfg), months)
     print(f"startup_s={startup:.3f}")
     print(f"stepping_s={stepping:.3f}")
     print(f"peak_rss_mb={peak_rss_mb():.0f}")
@@ -142,9 +147,12 @@ def benchmark(months: int, repeats: int, agent_months: int, *, quick: bool) -> N
     stepping: dict[int, float] = {}
     for households in (10_000, 100_000):
         cfg = config(households, "all", months)
-        startup, stepping[households] = best_steps(lambda c=cfg: PovertyModel(c), months, repeats)
+        startup, stepping[households], cpu = best_steps(
+            lambda c=cfg: PovertyModel(c), months, repeats
+        )
         emit(f"startup_s[{households}]", startup)
         emit(f"household_months_per_s[{households}]", households * months / stepping[households])
+        emit(f"household_months_per_cpu_s[{households}]", households * months / cpu)
 
     if not quick:
         big = 1_000_000
@@ -161,8 +169,8 @@ def benchmark(months: int, repeats: int, agent_months: int, *, quick: bool) -> N
 
     households = 10_000
     same_rules = config(households, "none", months)
-    _, engine_s = best_steps(lambda: PovertyModel(same_rules), months, repeats)
-    _, agents_s = best_steps(lambda: PerAgentModel(same_rules), agent_months, repeats)
+    _, engine_s, _ = best_steps(lambda: PovertyModel(same_rules), months, repeats)
+    _, agents_s, _ = best_steps(lambda: PerAgentModel(same_rules), agent_months, repeats)
     engine = households * months / engine_s
     per_agent = households * agent_months / agents_s
     emit(f"household_months_per_s_policy_none[{households}]", engine)

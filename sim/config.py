@@ -18,6 +18,7 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf, open_dict
 from omegaconf.errors import OmegaConfBaseException
 
+from sim.outcomes import Measure
 from sim.params import ConfigError, allowed_at, bounded, check_fields, probability, required
 from sim.policies import CustomPolicy, PoliciesConfig, custom_policy_class
 
@@ -38,6 +39,9 @@ class PovertyConfig:
     # threshold / line: marginal households' incomes are drawn from 1.02 x the line up to the
     # threshold, so it lies above 1.02; at 3 x the line it is above the county mean income (S8)
     monitoring_threshold_ratio: float = bounded(1.02, 3.0, open_lo=True)
+    measure: Measure = Measure.income  # the headline poverty measure (sim/outcomes.py)
+    # per year; costs of year t are divided by (1 + rate)^t; 0.2 is above any public rate in use
+    discount_rate: float = bounded(0.0, 0.2)
 
 
 @dataclass
@@ -47,41 +51,79 @@ class PopulationConfig:
     households: int = bounded(1, 10_000_000)  # up to a province's rural households
     villages: int = bounded(1, 100_000)  # a county has hundreds, a province tens of thousands
     resettlement_sites: int = bounded(1, 1000)  # relocation needs a site to move to
+    site_remoteness: float = probability()  # on the 0 (town) .. 1 (most remote) scale
+    # sd of the noise added to remoteness when ranking villages by exposure; 0: exposure follows
+    # remoteness exactly, 3: ten times the spread of remoteness, exposure nearly random
+    exposure_noise: float = bounded(0.0, 3.0)
     share_lifted: float = probability()
     share_marginal: float = probability()
+    # how much more often poor households live in remote villages: weight 1 + g (remoteness -
+    # 1/2), which stays non-negative for g up to 2
+    poverty_remoteness_gradient: float = bounded(0.0, 2.0)
     share_high_exposure: float = probability()
     share_medium_exposure: float = probability()
-    mean_household_size: float = bounded(1.0, 8.0)  # persons (a household has 1 to 10)
+    mean_household_size: float = bounded(1.0, 8.0)  # persons (a household has 1 to max)
+    max_household_size: int = bounded(2, 20)  # persons; 20 is beyond any rural household
     worker_share: float = probability()
     share_no_work_capacity_lifted: float = probability()
     share_no_work_capacity_other: float = probability()
     share_chronic_illness_lifted: float = probability()
     share_chronic_illness_other: float = probability()
-    # yuan per person per year; up to 1 M: 90 x the county mean (S8)
+    skill_mean_poor: float = bounded(0.05, 0.95)  # Beta mean; inside (0, 1) for a Beta
+    skill_mean_non_poor: float = bounded(0.05, 0.95)
+    skill_concentration: float = bounded(1.0, 100.0)  # Beta a + b; 100 is nearly one skill
+    land_sigma: float = bounded(0.0, 2.0)  # log-sd of farmland; 2 spreads it over 100 x
+    # yuan per person per year (2020 income incl. the 2020 support); up to 1 M: 90 x S8's mean
     income_lifted_mean: float = bounded(0.0, 1e6, open_lo=True)
     income_non_poor_mean: float = bounded(0.0, 1e6, open_lo=True)
     income_sigma: float = bounded(0.0, 2.0)  # log-sd; 2 spreads incomes over orders of magnitude
-    transfer_share_poor: float = probability()
-    transfer_share_non_poor: float = probability()
+    # x line: lifted households' 2020 incomes start here; 3 x is above S7's mean
+    lifted_income_floor_ratio: float = bounded(1.0, 3.0)
+    # x line: 2020 per-capita income of a lifted household without workers (pensions plus
+    # dibao or 特困 support); from the line to 3 x, above S7's mean
+    no_worker_income_ratio: float = bounded(1.0, 3.0)
+    # x line: marginal households' 2020 incomes start here, below the monitoring threshold
+    marginal_income_floor_ratio: float = bounded(1.0, 1.5)
+    support_share_lifted: float = probability()  # of a working lifted household's 2020 income
+    # x line: a working lifted household's market income per person is at least this
+    lifted_market_floor_ratio: float = bounded(0.5, 3.0)
+    pension_share: float = probability()  # of a working household's market income
+    # yuan per person per year of a household without workers; 100,000 is 25 x the line
+    pension_per_capita: float = bounded(0.0, 1e5)
     property_share: float = probability()
     migrant_propensity: float = probability()
+    # x migrant propensity per unit of skill above 0.5; 2 doubles it from the least to the most
+    migrant_skill_slope: float = bounded(0.0, 2.0)
     local_wage_propensity: float = probability()
+    local_wage_remoteness_penalty: float = probability()  # share of access lost at remoteness 1
     # x a farm worker's income; labour income is shared out by these weights, so a job paying a
     # tenth of farm work is the least (smaller weights overflow the share), 20 x beyond any gap
     earnings_weight_local: float = bounded(0.1, 20.0)
     earnings_weight_migrant: float = bounded(0.1, 20.0)
+    # earnings x (1 + slope (skill - 1/2)); 2 is the most that keeps earnings non-negative
+    earnings_skill_slope: float = bounded(0.0, 2.0)
+    # of a migrant's wage sent home; the wage is what he sends / this share, so from 5% on it
+    # stays within 20 x what he sends
+    remittance_share: float = bounded(0.05, 1.0)
     savings_months_poor: float = bounded(0.0, 120.0)  # months of income; ten years at most
     savings_months_non_poor: float = bounded(0.0, 120.0)
+    savings_sigma: float = bounded(0.0, 2.0)  # log-sd of savings around the months' income
     saving_rate: float = probability()
+    # x line: households draw on savings to consume at least this per person; 3 x is above
+    # S8's mean income
+    consumption_floor_ratio: float = bounded(0.0, 3.0)
     # mu per household; land is drawn relative to this mean, so it is positive; 1,000 mu (67 ha)
     # is beyond any smallholder county
     land_mu_mean: float = bounded(0.0, 1000.0, open_lo=True)
+    # real growth of market incomes per year; -10% to +20% spans any decade's rural record (S28)
+    real_growth: float = bounded(-0.1, 0.2)
 
 
 @dataclass
 class ShocksConfig:
     """Illness, disaster, labour-market and price shocks (see ``configs/shocks/default.yaml``)."""
 
+    # hospitalisations per person per year, the county average whatever the chronic share
     hospitalisation_rate: float = probability()
     chronic_illness_multiplier: float = bounded(1.0, 20.0)  # x hazard; up to 20 x
     hospital_cost_median: float = bounded(0.0, 1e6)  # yuan per stay; up to 1 M, 170 x the default
@@ -93,13 +135,25 @@ class ShocksConfig:
     disaster_rate_medium: float = probability()
     disaster_rate_high: float = probability()
     disaster_severity_mean: float = probability()
-    disaster_repair_cost: float = bounded(0.0, 1e6)  # yuan at severity 1; up to 1 M, 40 x S16
+    disaster_severity_shape: float = bounded(0.1, 50.0)  # Beta a; 50 makes every disaster alike
+    # yuan of direct loss per person affected; up to 100,000, 25 x S36's largest
+    disaster_loss_per_person: float = bounded(0.0, 1e5)
+    disaster_household_share: float = probability()  # of the direct loss borne by households
     job_loss_rate: float = probability()
     downturn_rate: float = probability()
     downturn_multiplier: float = bounded(1.0, 20.0)  # x job-loss rate; up to 20 x
     reemployment_rate: float = probability()
     price_sigma_staple: float = bounded(0.0, 2.0)  # log-sd per year; 2 is a collapse or boom
     price_sigma_cash_crop: float = bounded(0.0, 2.0)
+    # life course, switched off with the shocks (shocks=none freezes who works): per worker and
+    # per non-working member per year
+    retirement_rate: float = probability()
+    labour_entry_rate: float = probability()
+    entrant_migrant_share: float = probability()  # of new workers who migrate
+    earnings_persistence: float = probability()  # AR(1) coefficient of the persistent part
+    # log-sd per year of the persistent and transitory parts of earnings; 1 is a factor of e
+    earnings_persistent_sigma: float = bounded(0.0, 1.0)
+    earnings_transitory_sigma: float = bounded(0.0, 1.0)
 
 
 @dataclass
@@ -139,8 +193,7 @@ def _check_consistency(cfg: Config) -> None:
     wholes = [
         ("share_lifted", "share_marginal"),  # of households
         ("share_high_exposure", "share_medium_exposure"),  # of villages
-        ("property_share", "transfer_share_poor"),  # of income; labour earns the rest
-        ("property_share", "transfer_share_non_poor"),
+        ("property_share", "pension_share"),  # of market income; labour earns the rest
     ]
     for a, b in wholes:
         total = getattr(pop, a) + getattr(pop, b)

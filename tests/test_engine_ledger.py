@@ -36,6 +36,10 @@ def test_payments_reach_the_households_and_are_booked_to_their_policy(state):
     assert state.expense_month[1] == pytest.approx(40.0)  # the bill paid on its behalf
     assert ledger.received.sum() == pytest.approx(sum(ledger.paid.values()))
     assert ledger.month_spending == pytest.approx(650.0)
+    # Each policy's payments per household; transfers also count in the year's policy income.
+    np.testing.assert_allclose(ledger.received_by["a"][[1, 4, 7]], [30.0, 40.0, 20.0])
+    np.testing.assert_allclose(ledger.received_by["b"][[1, 4, 7]], [60.0, 0.0, 0.0])
+    np.testing.assert_allclose(state.policy_ytd[[1, 4, 7]], [30.0, 40.0, 20.0])
 
 
 def test_a_negative_payment_is_refused(state):

@@ -32,7 +32,9 @@ def state() -> HouseholdState:
     s.farm_price_premium[rows] = [0.25, 0.0, 0.0]
     s.farm_damage[rows] = [0.5, 0.0, 0.0]
     s.local_wage[rows] = 2400.0
-    s.migrant_wage[rows] = 3600.0
+    s.migrant_wage[rows] = 7200.0
+    s.remittance_share[rows] = 0.5  # 3,600 a year sent home
+    s.earnings_level[rows] = 1.0
     s.transfer_income[rows] = [1200.0, 2400.0, 0.0]
     s.property_income[rows] = [120.0, 0.0, 0.0]
     return s
@@ -41,10 +43,11 @@ def state() -> HouseholdState:
 def test_month_income_known_answer(state):
     state.earn_month(PRICES)
     # Household 0: farm 1,200 / 12 x staple price 0.8 x premium 1.25 x (1 - damage 0.5) = 50;
-    # wages (2,400 + 3,600) / 12 = 500; one of three workers sick: labour 550 x 2/3; transfers
-    # and property (1,200 + 120) / 12 = 110.
+    # wages (2,400 + half of 7,200) / 12 = 500; one of three workers sick: labour 550 x 2/3;
+    # transfers and property (1,200 + 120) / 12 = 110.
     assert state.farm_income_month[0] == pytest.approx(50.0)
     assert state.income_month[0] == pytest.approx(550 * 2 / 3 + 110)
+    np.testing.assert_array_equal(state.market_income_month, state.income_month)
     assert state.loss_price_ytd[0] == pytest.approx(100 * 0.2)  # price 0.8 below normal
     assert state.loss_disaster_ytd[0] == pytest.approx(100 * 1.0 * 0.5)  # at the premium price
     assert state.loss_illness_ytd[0] == pytest.approx(550 / 3)
@@ -113,6 +116,52 @@ def test_the_model_earns_incomes_with_the_states_rule(small):
         market = np.where(
             s.cash_crop, model.year_draws.price_cash_crop, model.year_draws.price_staple
         )
-        expected = s.farm_income / 12 * market * (1.0 + s.farm_price_premium) * (1 - s.farm_damage)
+        expected = (
+            s.farm_income
+            * s.earnings_level
+            / 12
+            * market
+            * (1.0 + s.farm_price_premium)
+            * (1 - s.farm_damage)
+        )
         np.testing.assert_allclose(s.farm_income_month, expected, rtol=1e-12)
     assert (s.farm_damage > 0).any()
+
+
+def test_earnings_level_scales_labour_income_only(state):
+    state.earn_month(PRICES)
+    before = state.income_month[:3].copy()
+    state.earnings_level[:3] = 2.0
+    state.earn_month(PRICES)
+    # Household 0: labour 550 x 2/3 doubles, transfers and property 110 do not.
+    assert state.income_month[0] == pytest.approx(2 * (before[0] - 110) + 110)
+    assert state.income_month[1] == pytest.approx(before[1])  # no worker: transfers only
+
+
+def test_growth_raises_every_market_source(state):
+    state.earn_month(PRICES)
+    before = state.market_income_month.copy()
+    state.grow(0.1)
+    state.reset_month()
+    state.earn_month(PRICES)
+    np.testing.assert_allclose(state.market_income_month, 1.1 * before, rtol=1e-12)
+
+
+def test_retiring_and_entering_keep_every_worker_in_one_job(state):
+    def employed():
+        return (
+            state.farm_workers + state.local_workers + state.migrant_workers
+        ) + state.unemployed_migrants
+
+    state.retire_workers(np.array([0, 2]))
+    np.testing.assert_array_equal(state.workers[[0, 2]], [2, 1])
+    # Farm workers retire first and take their share of the farm income.
+    np.testing.assert_array_equal(state.farm_workers[[0, 2]], [0, 1])
+    np.testing.assert_allclose(state.farm_income[[0, 2]], [0.0, 1200.0])
+    assert (state.sick_workers <= state.workers).all()
+    state.retire_workers(np.array([0]))  # then local wage workers
+    assert state.local_workers[0] == 0 and state.migrant_workers[0] == 1
+    state.enter_work(np.array([0, 2]), np.array([True, False]))
+    np.testing.assert_array_equal(state.migrant_workers[[0, 2]], [2, 0])
+    np.testing.assert_array_equal(state.local_workers[[0, 2]], [0, 1])
+    assert (employed() == state.workers).all()

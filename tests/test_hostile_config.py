@@ -25,6 +25,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import Field
+from enum import Enum
 from functools import cache
 from typing import Any
 from unittest import mock
@@ -86,7 +87,14 @@ def keys() -> dict[str, Field[Any]]:
 
 
 def kind(f: Field[Any]) -> str:
+    if isinstance(f.default, Enum):  # a choice among names (poverty.measure, phase_out)
+        return "enum"
     return {"bool": "bool", "int": "int", "float": "float"}.get(str(f.type), "other")
+
+
+def choices(f: Field[Any]) -> list[str]:
+    """The names an enum field accepts."""
+    return [member.value for member in type(f.default)]
 
 
 def with_values(values: dict[str, Any]) -> DictConfig:
@@ -115,6 +123,8 @@ def expected(f: Field[Any], value: Any) -> bool | None:
     (strings for numbers, which OmegaConf may convert or resolve as interpolations)."""
     if kind(f) == "bool":
         return isinstance(value, bool) or (None if "${" in str(value) else False)
+    if kind(f) == "enum":
+        return True if value in choices(f) else None if isinstance(value, str) else False
     if isinstance(value, str):
         return None
     if isinstance(value, bool) or not isinstance(value, int | float):
@@ -130,6 +140,8 @@ def expected(f: Field[Any], value: Any) -> bool | None:
 def valid_values(f: Field[Any]) -> st.SearchStrategy[Any]:
     if kind(f) == "bool":
         return st.booleans()
+    if kind(f) == "enum":
+        return st.sampled_from(choices(f))
     if kind(f) == "other":
         return st.nothing()
     lo, hi, open_lo = f.metadata["lo"], f.metadata["hi"], f.metadata["open_lo"]
@@ -144,7 +156,7 @@ def invalid_values(f: Field[Any]) -> st.SearchStrategy[Any]:
     junk = st.sampled_from(JUNK)
     if kind(f) == "bool":
         return st.one_of(junk, st.integers(), st.floats(), st.sampled_from(["true", "on", 1, 0]))
-    if kind(f) == "other":
+    if kind(f) in ("other", "enum"):
         return st.one_of(junk, st.integers(), st.floats())
     lo, hi, open_lo = f.metadata["lo"], f.metadata["hi"], f.metadata["open_lo"]
     if kind(f) == "int":
@@ -299,7 +311,7 @@ def test_every_key_has_a_known_type_and_every_number_a_finite_range():
     assert len(keys()) > 100  # the eight policies, population, shocks, poverty, outputs
     for key, f in keys().items():
         assert kind(f) != "other", f"{key}: the suite draws no values for {f.type}"
-        if kind(f) != "bool":
+        if kind(f) not in ("bool", "enum"):
             lo, hi = f.metadata["lo"], f.metadata["hi"]
             assert math.isfinite(lo) and math.isfinite(hi) and lo < hi, key
 

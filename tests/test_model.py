@@ -25,8 +25,8 @@ def test_same_seed_gives_identical_files_and_other_seeds_differ(small, tmp_path)
     assert not series["a"].equals(series["c"])
 
 
-def test_no_shocks_means_no_relapse_and_no_new_poverty(run_small):
-    summary = run_small("shocks=none", "years=5").summary
+def test_no_shocks_under_the_2020_support_means_no_relapse_and_no_new_poverty(run_small):
+    summary = run_small("shocks=none", "policy=status_quo", "years=5").summary
     assert summary["relapses_total"] == 0
     assert summary["relapse_rate"] == 0.0
     assert summary["newly_poor_total"] == 0

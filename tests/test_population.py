@@ -40,29 +40,52 @@ def test_incomes_lie_in_the_band_of_their_status(county):
     assert not state.below_line.any()
 
 
-def test_income_components_add_up_to_the_households_income(county):
-    _, state, _ = county
-    total = (
+def market_income(state):
+    """Each household's annual market income from its components (yuan)."""
+    return (
         state.farm_income
         + state.local_workers * state.local_wage
-        + state.migrant_workers * state.migrant_wage
+        + state.migrant_workers * state.migrant_wage * state.remittance_share
         + state.transfer_income
         + state.property_income
     )
+
+
+def test_market_income_and_2020_support_add_up_to_the_2020_income(county):
+    _, state, _ = county
+    total = market_income(state) + state.support_2020
     np.testing.assert_allclose(total, state.per_capita_income * state.size, rtol=1e-9)
     for name in ("farm_income", "local_wage", "migrant_wage", "transfer_income", "savings"):
         assert (getattr(state, name) >= 0).all(), name
+    assert (state.support_2020 >= 0).all()
+    # Households never registered and not marginal received no anti-poverty support.
+    assert not state.support_2020[state.initial_status == NON_POOR].any()
 
 
-def test_county_income_mix_matches_the_statistics(county):
-    """The calibrated county reproduces S8's income mix of poor areas."""
+def test_market_incomes_fit_the_households(county):
+    cfg, state, _ = county
+    pop, line = cfg.population, cfg.poverty.line
+    market = market_income(state) / state.size
+    lifted, working = state.initial_status == LIFTED, state.workers > 0
+    # A working lifted household earns at least the market floor; support is its share at most.
+    assert market[lifted & working].min() >= pop.lifted_market_floor_ratio * line * (1 - 1e-12)
+    share = (
+        state.support_2020[lifted & working]
+        / (state.per_capita_income * state.size)[lifted & working]
+    )
+    assert share.max() <= pop.support_share_lifted + 1e-12
+    # Poor households without workers live on pensions and property income, below the line.
+    poor_idle = (state.initial_status != NON_POOR) & ~working
+    np.testing.assert_allclose(market[poor_idle], pop.pension_per_capita, rtol=1e-9)
+    assert state.farm_income[~working].max() == 0.0
+    assert (market[poor_idle] < line).all()
+
+
+def test_county_income_mix_of_2020(county):
+    """The 2020 incomes (market plus support) have S8's mean; property income is S8's share."""
     _, state, _ = county
     total = (state.per_capita_income * state.size).sum()
-    wages = state.local_workers * state.local_wage + state.migrant_workers * state.migrant_wage
-    assert wages.sum() / total == pytest.approx(0.353, abs=0.01)
-    assert state.farm_income.sum() / total == pytest.approx(0.360, abs=0.01)
-    assert state.transfer_income.sum() / total == pytest.approx(0.273, abs=0.01)
-    assert state.property_income.sum() / total == pytest.approx(0.014, abs=0.001)
+    assert state.property_income.sum() / market_income(state).sum() == pytest.approx(0.014)
     county_mean = total / state.size.sum()
     assert county_mean == pytest.approx(11_567, rel=0.02)
 

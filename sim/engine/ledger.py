@@ -5,7 +5,8 @@ expense covered on their behalf (subtracted from the month's shock expenditure, 
 medical reimbursement). Both are booked as ``paid`` to households and added to each household's
 ``received`` total. Spending that reaches no household directly (staff, trainers, construction,
 subsidies to employers) is booked as ``overhead``. Hence, for every run and every policy,
-``paid == received`` and ``cost = paid + overhead``.
+``paid == received`` and ``cost = paid + overhead``. Each policy's payments per household are
+kept too (``received_by``): who received anything from which policy, for the targeting errors.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from sim.engine.population import HouseholdState
+from sim.engine.state import HouseholdState
 
 
 class Ledger:
@@ -25,12 +26,14 @@ class Ledger:
         self.paid: defaultdict[str, float] = defaultdict(float)
         self.overhead: defaultdict[str, float] = defaultdict(float)
         self.received = np.zeros(state.count)  # per household, all policies, whole run
+        self.received_by: dict[str, np.ndarray] = {}  # per policy, per household, whole run
         self.month_spending = 0.0
 
     def transfer(self, policy: str, households: np.ndarray, amounts: np.ndarray | float) -> None:
         """Pay ``amounts`` yuan to ``households`` (a boolean mask or unique indices)."""
         rows, amounts = self._rows_and_amounts(households, amounts)
         self._state.policy_transfers_month[rows] += amounts
+        self._state.policy_ytd[rows] += amounts
         self._book(policy, rows, amounts)
 
     def cover_expense(
@@ -67,6 +70,9 @@ class Ledger:
             raise ValueError(f"policy {policy!r} booked a negative payment")
         total = float(amounts.sum())
         self.received[rows] += amounts
+        if policy not in self.received_by:
+            self.received_by[policy] = np.zeros(self._state.count)
+        self.received_by[policy][rows] += amounts
         self.paid[policy] += total
         self.overhead[policy] += 0.0  # every active policy appears in the totals
         self.month_spending += total

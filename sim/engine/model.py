@@ -1,8 +1,10 @@
 """The Mesa model: household state in arrays, a monthly schedule of vectorized phases.
 
-One step is one month. January opens the year (annual shocks, policies' annual actions); every
-month illness, disasters and the migrant labour market hit, incomes are earned, the enabled
-policies act, and the month is booked; December closes the year with the poverty assessment.
+One step is one month. January opens the year (annual shocks, real growth, the year's earnings
+draws, the life course, policies' annual actions); every month illness, disasters and the
+migrant labour market hit, market incomes are earned, the enabled policies act, and the month is
+booked (shock spending and consumption drawn from savings); December closes the year with the
+poverty assessment under both measures (:mod:`sim.outcomes`).
 """
 
 from __future__ import annotations
@@ -16,9 +18,9 @@ import numpy as np
 from sim.config import Config
 from sim.engine.ledger import Ledger
 from sim.engine.population import generate_population
-from sim.engine.shocks import MonthDraws, ShockDraws, YearDraws, monthly_rate
+from sim.engine.shocks import HouseholdYearDraws, MonthDraws, ShockDraws, YearDraws, monthly_rate
 from sim.engine.state import LIFTED, MARGINAL, NEWLY_POOR, RELAPSED, STATUS_NAMES, HouseholdState
-from sim.outcomes import CAUSES, annual_record
+from sim.outcomes import CAUSES, MEASURES, SHOCK_CAUSES, YearCounts, annual_record, fgt, share
 from sim.policies import build_policies
 from sim.policies.base import Policy, PolicyContext
 
@@ -80,17 +82,21 @@ class PovertyModel(mesa.Model):
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.line = cfg.poverty.line
+        self.headline = cfg.poverty.measure.value
         self.state, self.villages = generate_population(
             cfg.population, cfg.poverty, cfg.shocks.reimbursement_rate, cfg.seed
         )
-        self.shocks = ShockDraws(cfg.shocks, cfg.seed, self.state.count, self.villages.count)
-        self.ledger = Ledger(self.state)
+        s = self.state
+        self.shocks = ShockDraws(cfg.shocks, cfg.seed, s.count, self.villages.count)
+        self.ledger = Ledger(s)
         self.month_index = 0  # months since the start of the run
         self.year_draws: YearDraws | None = None
+        self.household_draws: HouseholdYearDraws | None = None
         self.month_draws: MonthDraws | None = None
         self.monthly: list[dict[str, Any]] = []
         self.annual: list[dict[str, Any]] = []
         self._month_stats: dict[str, float] = {}
+        self._year_cost = 0.0
         self._disaster_rate = np.asarray(
             monthly_rate(
                 np.array(
@@ -102,7 +108,29 @@ class PovertyModel(mesa.Model):
                 )
             )
         )
-        self._initially_lifted = self.state.initial_status == LIFTED
+        # Hospitalisations per person-month: the county average is hospitalisation_rate / 12
+        # whatever the chronic share, members of chronically ill households at the multiplier.
+        c = cfg.shocks
+        multiplier = np.where(s.chronic_illness, c.chronic_illness_multiplier, 1.0)
+        mean_multiplier = float((s.size * multiplier).sum() / s.size.sum())
+        self._admissions_per_month = c.hospitalisation_rate / 12 * s.size * multiplier
+        self._admissions_per_month /= mean_multiplier
+        self._persistent_variance = 0.0  # variance of the persistent earnings part this year
+        # yuan a month a household consumes at least, from savings if its income falls short
+        self._consumption_floor_month = (
+            cfg.population.consumption_floor_ratio * self.line / 12 * s.size
+        )
+        self._initially_lifted = s.initial_status == LIFTED
+        # Per measure: ever relapsed; per household, headline: relapse events, years at risk;
+        # below the line on market income alone in some year (for the targeting errors).
+        self.ever_relapsed = {m: np.zeros(s.count, bool) for m in MEASURES}
+        self.ever_relapsed[self.headline] = s.ever_relapsed
+        self.relapse_events = np.zeros(s.count, np.int32)
+        self.years_at_risk = np.zeros(s.count, np.int32)
+        self.market_ever_below = np.zeros(s.count, bool)
+        self.hospitalisations = 0
+        self.person_years = 0
+        self.groups = household_groups(s, self.villages)
         self.policy_context = PolicyContext(self)
         self.policies = build_policies(cfg.policies, self.policy_context)
 
@@ -153,10 +181,10 @@ class PovertyModel(mesa.Model):
         December assessment.
         """
         self.state.reset_month()
+        self._month_stats = {"retirements": 0, "labour_entries": 0}
         if self.month_of_year == 0:
             self._start_year()
         self.month_draws = self.shocks.month()
-        self._month_stats = {}
         self._illness(self.month_draws)
         self._disasters(self.month_draws)
         self._labour_market(self.month_draws)
@@ -172,17 +200,53 @@ class PovertyModel(mesa.Model):
 
     def _start_year(self) -> None:
         self.year_draws = self.shocks.year()
+        self.household_draws = self.shocks.household_year()
+        self.state.grow(self.cfg.population.real_growth)
+        self._earnings(self.household_draws)
+        self._life_course(self.household_draws)
+        self._year_cost = 0.0
         for policy in self.policies:
             policy.start_year(self.policy_context)
+
+    def _earnings(self, draws: HouseholdYearDraws) -> None:
+        """The year's earnings level: a persistent AR(1) part and a transitory part.
+
+        log level = p + e - (var p + var e) / 2 with p = rho p' + sigma_p z, e = sigma_e z', so
+        the level has mean 1 in every year; p starts at 0 (the 2020 incomes).
+        """
+        c, s = self.cfg.shocks, self.state
+        rho, sigma_p, sigma_e = (
+            c.earnings_persistence,
+            c.earnings_persistent_sigma,
+            c.earnings_transitory_sigma,
+        )
+        s.earnings_persistent *= rho
+        s.earnings_persistent += sigma_p * draws.persistent_z
+        self._persistent_variance = rho**2 * self._persistent_variance + sigma_p**2
+        log_level = s.earnings_persistent + sigma_e * draws.transitory_z
+        np.exp(log_level - (self._persistent_variance + sigma_e**2) / 2, out=s.earnings_level)
+
+    def _life_course(self, draws: HouseholdYearDraws) -> None:
+        """Workers age out of work; members start working (a share of them migrate)."""
+        c, s = self.cfg.shocks, self.state
+        retire = -np.expm1(s.workers * np.log1p(-min(c.retirement_rate, 1 - 1e-12)))
+        retiring = np.flatnonzero((s.workers > 0) & (draws.retire_u < retire))
+        s.retire_workers(retiring)
+        others = s.size - s.workers
+        entry = -np.expm1(others * np.log1p(-min(c.labour_entry_rate, 1 - 1e-12)))
+        entering = np.flatnonzero((s.workers > 0) & (others > 0) & (draws.entry_u < entry))
+        s.enter_work(entering, draws.entry_migrate_u[entering] < c.entrant_migrant_share)
+        self._month_stats.update(retirements=len(retiring), labour_entries=len(entering))
 
     def _illness(self, draws: MonthDraws) -> None:
         """Hospitalisations, their out-of-pocket cost, and workers taken out of work."""
         s, c = self.state, self.cfg.shocks
-        per_person = monthly_rate(c.hospitalisation_rate)
-        hazard = per_person * s.size * np.where(s.chronic_illness, c.chronic_illness_multiplier, 1)
-        # A few percent of households are hospitalised in a month: the bills are computed on
-        # their rows only (indices, which numpy updates much faster than boolean masks).
-        hospitalised = np.flatnonzero(draws.illness_u < -np.expm1(-hazard))
+        # A household has at most one stay a month, with probability its members' expected
+        # admissions (a few percent), so the county's admissions per person-year average
+        # hospitalisation_rate. The bills are computed on the rows of the hospitalised only
+        # (indices, which numpy updates much faster than boolean masks).
+        hospitalised = np.flatnonzero(draws.illness_u < self._admissions_per_month)
+        self.hospitalisations += len(hospitalised)
         cost = c.hospital_cost_median * np.exp(
             c.hospital_cost_sigma * draws.illness_cost_z[hospitalised]
         )
@@ -211,8 +275,13 @@ class PovertyModel(mesa.Model):
         hit = np.flatnonzero(struck[s.village])  # households of struck villages
         severity = draws.disaster_severity[s.village[hit]]
         s.farm_damage[hit] = np.maximum(s.farm_damage[hit], severity)
+        c = self.cfg.shocks
         repair = np.zeros(s.count)
-        repair[hit] = severity * self.cfg.shocks.disaster_repair_cost
+        # The household's share of the direct loss per person affected (S36), scaled by the
+        # disaster's severity relative to the mean severity.
+        per_person = c.disaster_loss_per_person * c.disaster_household_share
+        if c.disaster_severity_mean > 0:
+            repair[hit] = severity / c.disaster_severity_mean * per_person * s.size[hit]
         s.expense_month += repair
         s.loss_disaster_ytd += repair
         self._month_stats.update(
@@ -246,78 +315,223 @@ class PovertyModel(mesa.Model):
         self.state.earn_month(self.year_draws)
 
     def _close_month(self) -> None:
-        """Pay shock expenses from savings, book the month, count down sickness."""
+        """Pay shock expenses and consumption from savings, book the month, count down sickness.
+
+        Shock spending is paid from savings first; what savings cannot pay is *uncovered*. Then a
+        household whose month's income is below its consumption floor (``consumption_floor_ratio``
+        x the line per person) draws the difference from savings as far as they go, and one above
+        it saves ``saving_rate`` of the excess.
+        """
         s, pop = self.state, self.cfg.population
         income = s.income_month + s.policy_transfers_month
         from_savings = np.minimum(s.expense_month, np.maximum(s.savings, 0.0))
         s.savings -= from_savings
         s.uncovered_expense_ytd += s.expense_month - from_savings
         s.income_ytd += income
-        s.savings += pop.saving_rate * np.maximum(income, 0.0)
+        s.market_income_ytd += s.market_income_month
+        income_mean = income.sum() * 12 / s.size.sum()
+        # The change of savings: saving_rate of an excess, or the shortfall as far as they go.
+        change = np.subtract(income, self._consumption_floor_month, out=income)
+        saving = change > 0
+        np.maximum(change, -s.savings, out=change)
+        np.multiply(change, pop.saving_rate, out=change, where=saving)
+        s.savings += change
         s.sick_months_left -= s.sick_months_left > 0  # count down to 0 (True is 1)
         s.sick_workers *= s.sick_months_left > 0  # back at work when no month is left
 
         months_elapsed = self.month_of_year + 1
-        projected = (s.income_ytd - s.uncovered_expense_ytd) * (12 / months_elapsed) / s.size
+        net = s.income_ytd - (s.uncovered_expense_ytd if self.headline == "after_shocks" else 0.0)
+        projected = net * (12 / months_elapsed) / s.size
         people = s.size.sum()
+        self.person_years += int(people)
         stats = self._month_stats
         stats.update(
             year=self.year,
             month=self.month_of_year + 1,
             headcount_ratio_projected=float(s.size[projected < self.line].sum() / people),
-            income_per_capita_mean=float(income.sum() * 12 / people),
+            income_per_capita_mean=float(income_mean),
+            market_income_per_capita_mean=float(s.market_income_month.sum() * 12 / people),
             policy_spending_yuan=self.ledger.month_spending,
             downturn=bool(self.year_draws.downturn) if self.year_draws else False,
         )
+        self._year_cost += self.ledger.month_spending
         self.ledger.month_spending = 0.0
         self.monthly.append(stats)
 
     def _assess_year(self) -> None:
-        """Annual assessment: per-capita income net of uncovered shock costs vs the line."""
+        """Annual assessment under both measures (:mod:`sim.outcomes`); status by the headline."""
         s = self.state
-        per_capita = (s.income_ytd - s.uncovered_expense_ytd) / s.size
-        below = per_capita < self.line
-        lifted_before = (s.initial_status == LIFTED) & ~s.below_line
-        others_before = (s.initial_status != LIFTED) & ~s.below_line
-        relapsed = lifted_before & below
-        newly_poor = others_before & below
+        income = s.income_ytd / s.size
+        after_shocks = (s.income_ytd - s.uncovered_expense_ytd) / s.size
+        market = (
+            s.market_income_ytd
+            - (s.uncovered_expense_ytd if self.headline == "after_shocks" else 0.0)
+        ) / s.size
+        self.market_ever_below |= market < self.line
+        # Support withdrawn: what the policies paid short of the 2020 support, per person.
+        shortfall = np.maximum(s.support_2020 - s.policy_ytd, 0.0) / s.size
         losses = np.stack(
             [s.loss_illness_ytd, s.loss_disaster_ytd, s.loss_job_ytd, s.loss_price_ytd]
-        )[:, relapsed]
-        cause = np.where(losses.max(axis=0) > 0, losses.argmax(axis=0), len(CAUSES) - 1)
-        causes = np.bincount(cause, minlength=len(CAUSES))
-
-        self.annual.append(
-            annual_record(
-                year=self.year,
+        )
+        counts, masks = {}, {}
+        for name, per_capita, below_before in (
+            ("income", income, s.below_income),
+            ("after_shocks", after_shocks, s.below_after_shocks),
+        ):
+            below = per_capita < self.line
+            lifted_before = self._initially_lifted & ~below_before
+            others_before = ~self._initially_lifted & ~below_before
+            relapsed = lifted_before & below
+            withdrawal = per_capita + shortfall >= self.line
+            shock = losses.argmax(axis=0)
+            cause = np.where(
+                withdrawal,
+                CAUSES.index("withdrawal"),
+                np.where(losses.max(axis=0) > 0, shock, CAUSES.index("other")),
+            )[relapsed]
+            counts[name] = YearCounts(
                 at_risk_lifted=int(lifted_before.sum()),
                 relapses=int(relapsed.sum()),
                 at_risk_others=int(others_before.sum()),
-                newly_poor=int(newly_poor.sum()),
+                newly_poor=int((others_before & below).sum()),
                 people_below=int(s.size[below].sum()),
                 people=int(s.size.sum()),
-                causes=causes,
+                causes=np.bincount(cause, minlength=len(CAUSES)),
+                poverty_gap_index=fgt(per_capita, s.size, self.line, 1),
+                poverty_severity_index=fgt(per_capita, s.size, self.line, 2),
+            )
+            masks[name] = (below, lifted_before, relapsed, others_before & below)
+            self.ever_relapsed[name] |= relapsed
+        assert len(SHOCK_CAUSES) == len(losses)
+
+        self.annual.append(
+            annual_record(
+                year=self.year, headline=self.headline, by_measure=counts, cost_yuan=self._year_cost
             )
         )
-        s.ever_relapsed |= relapsed
+        below, lifted_before, relapsed, newly_poor = masks[self.headline]
+        self.relapse_events += relapsed
+        self.years_at_risk += lifted_before
         s.status[relapsed] = RELAPSED
         s.status[newly_poor] = NEWLY_POOR
         recovered = ~below & s.below_line
         s.status[recovered] = np.where(
             s.initial_status[recovered] == LIFTED, LIFTED, MARGINAL
         ).astype(np.int8)
-        s.per_capita_income[:] = per_capita
+        s.per_capita_income[:] = income
+        s.per_capita_after_shocks[:] = after_shocks
+        s.below_income[:] = masks["income"][0]
+        s.below_after_shocks[:] = masks["after_shocks"][0]
         s.below_line[:] = below
         s.reset_year()
 
     # -- results --------------------------------------------------------------------------
 
+    def relapse_cumulative(self, measure: str) -> float:
+        """Share of initially lifted households that relapsed at least once under ``measure``."""
+        lifted = self._initially_lifted
+        return share(int(self.ever_relapsed[measure][lifted].sum()), int(lifted.sum()))
+
+    def households_relapsed(self, measure: str) -> int:
+        """Initially lifted households that relapsed at least once under ``measure``."""
+        return int(self.ever_relapsed[measure][self._initially_lifted].sum())
+
     @property
-    def relapse_cumulative(self) -> float:
-        """Share of initially lifted households that relapsed at least once."""
-        lifted = self._initially_lifted.sum()
-        return (
-            float(self.state.ever_relapsed[self._initially_lifted].sum() / lifted)
-            if lifted
-            else 0.0
-        )
+    def hospitalisations_per_person_year(self) -> float:
+        """Hospital stays per person-year so far."""
+        return share(self.hospitalisations, self.person_years / 12)
+
+    def by_group(self) -> dict[str, dict[str, dict[str, float]]]:
+        """Relapse and headcount by household type, chronic illness and village remoteness.
+
+        For each group: households; initially lifted households; years at risk (lifted, above the
+        line at the previous assessment: the denominator of the relapse rate); relapse events
+        and the pooled relapse rate (events / years at risk); households relapsed; people; people
+        below the line at the last assessment and the group's headcount ratio. All under the
+        headline measure; the counts of a grouping add up to the county's.
+        """
+        s = self.state
+        below_people = s.size * s.below_line
+        result: dict[str, dict[str, dict[str, float]]] = {}
+        for grouping, (codes, names) in self.groups.items():
+
+            def total(
+                values: np.ndarray, codes: np.ndarray = codes, k: int = len(names)
+            ) -> np.ndarray:
+                return np.bincount(codes, weights=values, minlength=k)
+
+            households = np.bincount(codes, minlength=len(names))
+            lifted = total(self._initially_lifted.astype(float))
+            at_risk = total(self.years_at_risk.astype(float))
+            events = total(self.relapse_events.astype(float))
+            relapsed = total((s.ever_relapsed & self._initially_lifted).astype(float))
+            people = total(s.size.astype(float))
+            below = total(below_people.astype(float))
+            result[grouping] = {
+                name: {
+                    "households": int(households[k]),
+                    "lifted_households": int(lifted[k]),
+                    "years_at_risk": int(at_risk[k]),
+                    "relapse_events": int(events[k]),
+                    "relapse_rate": share(events[k], at_risk[k]),
+                    "households_relapsed": int(relapsed[k]),
+                    "people": int(people[k]),
+                    "people_below_final": int(below[k]),
+                    "headcount_ratio_final": share(below[k], people[k]),
+                }
+                for k, name in enumerate(names)
+            }
+        return result
+
+    def targeting(self) -> dict[str, dict[str, float]]:
+        """Inclusion and exclusion errors of every policy that paid households.
+
+        ``recipients``: households that received anything from the policy during the run.
+        ``inclusion_error``: the share of recipients who would not have fallen below the line,
+        i.e. whose market income (headline measure: less uncovered shock spending under
+        ``after_shocks``) was above the line in every year. ``exclusion_error``: the share of
+        relapsed households (initially lifted, registered and so eligible for every targeted
+        policy, relapsed at least once) that never received anything from the policy.
+        """
+        relapsed = self._initially_lifted & self.state.ever_relapsed
+        result = {}
+        for name, received in self.ledger.received_by.items():
+            recipients = received > 0
+            result[name] = {
+                "recipients": int(recipients.sum()),
+                "inclusion_error": share(
+                    int((recipients & ~self.market_ever_below).sum()), int(recipients.sum())
+                ),
+                "exclusion_error": share(int((relapsed & ~recipients).sum()), int(relapsed.sum())),
+            }
+        return result
+
+
+HOUSEHOLD_TYPES = ("farm", "local_wage", "migrant", "no_worker")
+"""Household types by the largest labour income source at the start (no_worker: no worker)."""
+
+
+def household_groups(
+    s: HouseholdState, villages: Any
+) -> dict[str, tuple[np.ndarray, tuple[str, ...]]]:
+    """Each household's group code and the group names, per grouping, fixed at the start.
+
+    ``household_type``: the largest labour income source in 2020 (farm, local wage, migrant
+    remittances) or ``no_worker``; ``chronic_illness``: a member chronically ill or not;
+    ``remoteness``: the terciles of the households' village remoteness (near, middle, remote).
+    """
+    sources = np.stack(
+        [
+            s.farm_income,
+            s.local_workers * s.local_wage,
+            s.migrant_workers * s.migrant_wage * s.remittance_share,
+        ]
+    )
+    kind = np.where(s.workers > 0, sources.argmax(axis=0), HOUSEHOLD_TYPES.index("no_worker"))
+    remote = villages.remoteness[s.village]
+    cuts = np.quantile(remote, [1 / 3, 2 / 3])
+    return {
+        "household_type": (kind, HOUSEHOLD_TYPES),
+        "chronic_illness": (s.chronic_illness.astype(np.int64), ("not_chronic", "chronic")),
+        "remoteness": (np.searchsorted(cuts, remote, side="right"), ("near", "middle", "remote")),
+    }

@@ -1,9 +1,11 @@
-"""Shock draws: illness, disaster, labour market and prices.
+"""Shock draws: illness, disaster, labour market, prices, earnings and the life course.
 
-Each kind of shock has its own named stream, and every month the same number of numbers is drawn
-for every household and village whatever the state or the policies. Probabilities that depend on
-the state (household size, exposure, employment) are applied to these fixed uniforms by the
-model, so two scenarios with the same seed face the same shocks (common random numbers).
+Each kind of shock has its own named stream (``illness``, ``disaster``, ``labour``, ``price``,
+``earnings``, ``life_course``), and every month (every year for the yearly ones) the same number
+of numbers is drawn for every household and village whatever the state or the policies.
+Probabilities that depend on the state (household size, exposure, employment) are applied to
+these fixed uniforms by the model, so two scenarios with the same seed face the same shocks
+(common random numbers).
 """
 
 from __future__ import annotations
@@ -34,6 +36,17 @@ class YearDraws:
 
 
 @dataclass(frozen=True)
+class HouseholdYearDraws:
+    """Each household's draws of the year, at January (not public: policies never see them)."""
+
+    persistent_z: np.ndarray  # standard normal: innovation of the persistent earnings part
+    transitory_z: np.ndarray  # standard normal: the year's transitory earnings part
+    retire_u: np.ndarray  # uniform: does a worker stop working this year
+    entry_u: np.ndarray  # uniform: does a member start working this year
+    entry_migrate_u: np.ndarray  # uniform: does the newcomer migrate
+
+
+@dataclass(frozen=True)
 class MonthDraws:
     """Shocks drawn every month: uniforms and normals for every household and village."""
 
@@ -47,7 +60,7 @@ class MonthDraws:
 
 
 class ShockDraws:
-    """Draws shocks from the streams ``illness``, ``disaster``, ``labour`` and ``price``."""
+    """Draws shocks from their named streams (see the module docstring)."""
 
     def __init__(self, cfg: ShocksConfig, seed: int, households: int, villages: int):
         self.cfg = cfg
@@ -57,9 +70,11 @@ class ShockDraws:
         self._disaster = stream(seed, "disaster")
         self._labour = stream(seed, "labour")
         self._price = stream(seed, "price")
-        m = cfg.disaster_severity_mean
-        # Beta(2, b) with mean m (assumption: most disasters are moderate, a few destroy most).
-        self._severity_b = 2.0 * (1.0 - m) / m if 0 < m < 1 else 1.0
+        self._earnings = stream(seed, "earnings")
+        self._life_course = stream(seed, "life_course")
+        m, a = cfg.disaster_severity_mean, cfg.disaster_severity_shape
+        # Beta(a, b) with mean m: most disasters are moderate, a few destroy most.
+        self._severity_b = a * (1.0 - m) / m if 0 < m < 1 else 1.0
 
     def year(self) -> YearDraws:
         """Draw the year's aggregate shocks."""
@@ -76,12 +91,23 @@ class ShockDraws:
             ),
         )
 
+    def household_year(self) -> HouseholdYearDraws:
+        """Draw every household's earnings innovations and life-course uniforms of the year."""
+        n = self.households
+        return HouseholdYearDraws(
+            persistent_z=self._earnings.standard_normal(n),
+            transitory_z=self._earnings.standard_normal(n),
+            retire_u=self._life_course.random(n),
+            entry_u=self._life_course.random(n),
+            entry_migrate_u=self._life_course.random(n),
+        )
+
     def month(self) -> MonthDraws:
         """Draw the month's household and village shocks."""
         n, v = self.households, self.villages
         m = self.cfg.disaster_severity_mean
         if 0 < m < 1:
-            severity = self._disaster.beta(2.0, self._severity_b, v)
+            severity = self._disaster.beta(self.cfg.disaster_severity_shape, self._severity_b, v)
         else:
             severity = np.full(v, m)
             self._disaster.random(v)  # keep the stream's position independent of the mean

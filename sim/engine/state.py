@@ -15,7 +15,13 @@ The rules that the model and the policies both apply live here, once, as methods
   :meth:`HouseholdState.able_workers`: who is off sick, safe for households without workers;
 - :meth:`HouseholdState.move_workers`: workers change jobs, keeping every worker in exactly one
   of farm, local wage, migrant and unemployed returned migrant, a farm worker taking his share of
-  the farm income with him.
+  the farm income with him;
+- :meth:`HouseholdState.retire_workers` and :meth:`HouseholdState.enter_work`: the life course,
+  a worker stops working, a member starts.
+
+Incomes are **market incomes** (farm, wages, property, transfers that are not anti-poverty
+policy, such as pensions): what a policy pays reaches a household only through the ledger
+(``policy_transfers_month``).
 """
 
 from __future__ import annotations
@@ -84,8 +90,12 @@ class HouseholdState:
     farm_income: np.ndarray  # whole household
     local_wage: np.ndarray  # per local wage worker
     migrant_wage: np.ndarray  # per migrant worker
-    transfer_income: np.ndarray  # pensions, subsidies, dibao already received in 2020
+    transfer_income: np.ndarray  # transfers that are not anti-poverty policy (pensions)
     property_income: np.ndarray
+    remittance_share: np.ndarray  # share of a migrant's wage sent home (and counted as income)
+    earnings_level: np.ndarray  # this year's factor on labour earnings (persistent x transitory)
+    earnings_persistent: np.ndarray  # log persistent part of earnings, AR(1) from 0 in 2020
+    support_2020: np.ndarray  # yuan/year of anti-poverty payments the 2020 income contained
     cash_crop: np.ndarray  # farms a cash crop (price risk of cash crops)
     farm_price_premium: np.ndarray  # extra share on farm prices (e.g. guaranteed purchases)
     # Buffers and insurance.
@@ -97,25 +107,31 @@ class HouseholdState:
     farm_damage: np.ndarray  # share of this year's farm income destroyed by disaster
     # This month's flows (yuan), reset each month (reset_month).
     income_month: np.ndarray  # own earned income and regular transfers
+    market_income_month: np.ndarray  # the market income of the month, before policy payments
     farm_income_month: np.ndarray  # farm income as earned this month, before sick leave
     expense_month: np.ndarray  # shock expenditure: out-of-pocket medical cost + repairs
     medical_cost_month: np.ndarray  # hospital bills before reimbursement
     medical_oop_month: np.ndarray  # out-of-pocket part of the bills after basic insurance
     policy_transfers_month: np.ndarray  # money received from policies
     # This year's accumulators (yuan), reset after each December assessment (reset_year).
-    income_ytd: np.ndarray
+    income_ytd: np.ndarray  # market income plus policy payments
+    market_income_ytd: np.ndarray
+    policy_ytd: np.ndarray  # policy payments (ledger transfers)
     uncovered_expense_ytd: np.ndarray  # shock expenditure not paid from savings
     loss_illness_ytd: np.ndarray
     loss_disaster_ytd: np.ndarray
     loss_job_ytd: np.ndarray
     loss_price_ytd: np.ndarray
     # Last assessment.
-    per_capita_income: np.ndarray  # yuan per person, last assessed year (baseline at start)
-    below_line: np.ndarray  # below the poverty line at the last assessment
-    ever_relapsed: np.ndarray
-    # Policy-facing registers, written only by policies.
+    per_capita_income: np.ndarray  # the income measure, yuan per person, last assessed year
+    per_capita_after_shocks: np.ndarray  # the after_shocks measure, yuan per person
+    below_income: np.ndarray  # below the line under the income measure, last assessment
+    below_after_shocks: np.ndarray  # below the line under the after_shocks measure
+    below_line: np.ndarray  # below the line under the headline measure (poverty.measure)
+    ever_relapsed: np.ndarray  # relapsed at least once, headline measure
+    # Policy-facing registers, written only by policies (the population sets the 2020 roll).
     risk_colour: np.ndarray  # monitoring's colour: GREEN / YELLOW / ORANGE / RED
-    safety_net: np.ndarray  # enrolled in the safety net (dibao)
+    safety_net: np.ndarray  # enrolled in the safety net (dibao); the 2020 roll at the start
 
     @property
     def count(self) -> int:
@@ -137,6 +153,7 @@ class HouseholdState:
             self.medical_cost_month,
             self.medical_oop_month,
             self.policy_transfers_month,
+            self.market_income_month,
         ):
             flow[:] = 0.0
 
@@ -144,6 +161,8 @@ class HouseholdState:
         """Start the year's income, uncovered expenses, losses by cause and farm damage at zero."""
         for accumulator in (
             self.income_ytd,
+            self.market_income_ytd,
+            self.policy_ytd,
             self.uncovered_expense_ytd,
             self.loss_illness_ytd,
             self.loss_disaster_ytd,
@@ -156,34 +175,55 @@ class HouseholdState:
     # -- income -----------------------------------------------------------------------------
 
     def earn_month(self, prices: YearDraws) -> None:
-        """This month's income from farm, wages and regular transfers, and what shocks took.
+        """This month's market income from farm, wages and regular transfers, and what shocks took.
 
         Farm income is a twelfth of the normal farm income at this year's market price of the
         household's crop (``prices``: cash crop or staple) raised by its price premium, net of
         this year's disaster damage; it is kept in ``farm_income_month`` for the policies that
-        pay on it. Labour income (farm and wages) is earned on the working share
+        pay on it. Labour income (farm, local wages and the ``remittance_share`` of migrant
+        wages) is scaled by the year's ``earnings_level`` and earned on the working share
         (:meth:`sick_share`). The year's losses by cause grow by the farm income a price below
         normal took, the farm income the disaster destroyed, the labour income lost to sickness
-        and the migrant wages of returned migrants out of work.
+        and the remittances of returned migrants out of work. The result is both
+        ``income_month`` (to which policies add) and ``market_income_month``.
         """
+        level = self.earnings_level
         market = np.where(self.cash_crop, prices.price_cash_crop, prices.price_staple)
         price = market * (1.0 + self.farm_price_premium)
-        farm_normal = self.farm_income / 12
-        farm = np.multiply(farm_normal * price, 1.0 - self.farm_damage, out=self.farm_income_month)
-        self.loss_price_ytd += farm_normal * np.maximum(1.0 - market, 0.0)
-        self.loss_disaster_ytd += farm_normal * price * self.farm_damage
+        farm_normal = self.farm_income * level / 12
+        farm = np.multiply(farm_normal, price, out=self.farm_income_month)
+        if min(prices.price_cash_crop, prices.price_staple) < 1:
+            self.loss_price_ytd += farm_normal * np.maximum(1.0 - market, 0.0)
+        damaged = np.flatnonzero(self.farm_damage)  # the households of struck villages
+        self.loss_disaster_ytd[damaged] += farm[damaged] * self.farm_damage[damaged]
+        farm[damaged] *= 1.0 - self.farm_damage[damaged]
+        remitted = self.migrant_wage * self.remittance_share * level
         wages = (
-            self.local_workers * self.local_wage + self.migrant_workers * self.migrant_wage
+            self.local_workers * self.local_wage * level + self.migrant_workers * remitted
         ) / 12
-        labour = farm + wages
+        labour = np.add(farm, wages, out=wages)
         sick = np.flatnonzero(self.sick_workers > 0)  # a few percent of the households
         lost_to_sickness = np.zeros(self.count)
         lost_to_sickness[sick] = labour[sick] * self.sick_share(sick)
         self.loss_illness_ytd += lost_to_sickness
-        self.loss_job_ytd += self.unemployed_migrants * self.migrant_wage / 12
-        self.income_month[:] = (
-            labour - lost_to_sickness + (self.transfer_income + self.property_income) / 12
+        self.loss_job_ytd += self.unemployed_migrants * remitted / 12
+        np.add(
+            labour - lost_to_sickness,
+            (self.transfer_income + self.property_income) / 12,
+            out=self.market_income_month,
         )
+        self.income_month[:] = self.market_income_month
+
+    def grow(self, rate: float) -> None:
+        """Raise every market income source by ``rate`` (a year's real growth)."""
+        for source in (
+            self.farm_income,
+            self.local_wage,
+            self.migrant_wage,
+            self.transfer_income,
+            self.property_income,
+        ):
+            source *= 1.0 + rate
 
     def sick_share(self, rows: Rows = ALL) -> np.ndarray:
         """Share of each household's workers off sick: ``sick_workers / workers``, 0 without any."""
@@ -245,3 +285,34 @@ class HouseholdState:
             )
         leaving[rows] -= moved.astype(leaving.dtype)
         joining[rows] += moved.astype(joining.dtype)
+
+    # -- the life course --------------------------------------------------------------------
+
+    def retire_workers(self, rows: np.ndarray) -> None:
+        """One worker of each household ``rows`` stops working (ageing out; he stays a member).
+
+        He leaves farm work if the household has a farm worker (the older members farm), else
+        a local wage job, else unemployment, else migrant work; a farm worker takes his share of
+        the farm income with him. Households ``rows`` must have a worker.
+        """
+        left = rows
+        for job in ("farm", "local", "unemployed", "migrant"):
+            counts = self.job_counts(job)
+            here = counts[left] > 0
+            if job == "farm":
+                held = counts[left[here]]
+                self.farm_income[left[here]] *= (held - 1) / held
+            counts[left[here]] -= 1
+            left = left[~here]
+        self.workers[rows] -= 1
+        np.minimum(self.sick_workers, self.workers, out=self.sick_workers)
+
+    def enter_work(self, rows: np.ndarray, migrate: np.ndarray) -> None:
+        """A member of each household ``rows`` starts working: a migrant where ``migrate``.
+
+        Households ``rows`` must have a worker already: the newcomer earns the household's
+        migrant or local wage.
+        """
+        self.workers[rows] += 1
+        self.migrant_workers[rows[migrate]] += 1
+        self.local_workers[rows[~migrate]] += 1
