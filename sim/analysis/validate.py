@@ -13,7 +13,8 @@ What is refused, without reading the file's content:
 What is refused after reading: text that is not UTF-8, JSON or YAML that does not parse, and
 content that breaks the file's schema:
 
-- ``summary.json``: an object with every key of :data:`SUMMARY_SCHEMA`, each of its kind; any
+- ``summary.json``: an object with every key of :data:`SUMMARY_SCHEMA`, each of its kind, and the
+  keys of :data:`SUMMARY_SCHEMA_V2` checked by kind when present; any
   further key holds a number, a boolean, a short label (at most :data:`MAX_LABEL` characters,
   e.g. ``measure``) or an object of them (at most :data:`MAX_DEPTH` levels).
   Every number is finite and at most :data:`LARGEST_NUMBER` in magnitude (NaN, Infinity, strings,
@@ -74,8 +75,27 @@ SUMMARY_SCHEMA = {
     "relapse_rate_by_year": "shares",
 }
 """The keys every ``summary.json`` holds (:func:`sim.outcomes.summarize`) and their kind: a count
-is a non-negative integer, an amount a non-negative number of yuan, a share a number in [0, 1];
-the plural kinds are objects of them."""
+is a non-negative integer, an amount a non-negative number (yuan, or a rate per person-year), a
+share a number in [0, 1], a label a short text (:data:`MAX_LABEL`); the plural kinds are objects
+of them, and an object holds figures checked like the keys outside the schema."""
+SUMMARY_SCHEMA_V2 = {
+    "measure": "label",
+    "poverty_gap_index": "share",
+    "poverty_severity_index": "share",
+    "relapse_events": "count",
+    "households_relapsed": "count",
+    "cost_total_yuan_discounted": "amount",
+    "cost_by_year_yuan": "amounts",
+    "headcount_ratio_by_year": "shares",
+    "poverty_gap_index_by_year": "shares",
+    "poverty_severity_index_by_year": "shares",
+    "by_measure": "object",
+    "hospitalisations_per_person_year": "amount",
+    "by_group": "object",
+    "targeting": "object",
+}
+"""Keys the second model's summaries add, checked by kind when present: a sweep folder written by
+the first model (without them) stays readable."""
 SHARE_SUFFIXES = ("_rate", "_share")
 
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -214,6 +234,15 @@ def _show(value: Any) -> str:
 
 
 def _check_kind(key: str, value: Any, kind: str) -> None:
+    if kind == "label":
+        if not isinstance(value, str) or len(value) > MAX_LABEL:
+            raise Refused(f"{key}: {_show(value)} is not a label")
+        return
+    if kind == "object":
+        if not isinstance(value, dict):
+            raise Refused(f"{key}: {_show(value)} is not an object")
+        _check_extra(key, value, 1)
+        return
     low, high = (0.0, 1.0) if kind.startswith("share") else (0.0, math.inf)
     if kind in ("counts", "amounts", "shares"):
         if not isinstance(value, dict):
@@ -251,8 +280,9 @@ def check_summary(summary: Any) -> dict[str, Any]:
     if absent:
         raise Refused(f"lacks {', '.join(absent)}")
     for key, value in summary.items():
-        if key in SUMMARY_SCHEMA:
-            _check_kind(key, value, SUMMARY_SCHEMA[key])
+        kind = SUMMARY_SCHEMA.get(key) or SUMMARY_SCHEMA_V2.get(key)
+        if kind is not None:
+            _check_kind(key, value, kind)
         else:
             _check_extra(str(key), value, 1)
     for year in summary["relapse_rate_by_year"]:
