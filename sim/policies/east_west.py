@@ -10,9 +10,20 @@ Eastern provinces are paired with western counties (S22, S23). Three channels ar
   colours orange or red): their unemployed returned migrants and their farm workers; then the
   unemployed returned migrants of any other household. A placed farm worker takes their share of
   the household's farm income (``farm_income / farm_workers``) with them; a placed unemployed
-  migrant is simply back in work. Placed migrants earn their household's migrant wage plus
-  ``wage_premium`` (paid by the eastern employer: earned income, not a policy cost) until they
-  lose the job.
+  migrant is simply back in work. ``placement_cost_per_worker`` per placement (transport and job
+  matching, bought for the worker) is overhead.
+- **Market wage, policy premium.** A placed migrant earns his household's migrant wage: a market
+  wage the placement gave access to, earned income like any migrant's (remitted on
+  ``remittance_share``, :meth:`sim.engine.state.HouseholdState.earn_month`), not a policy payment;
+  it stays market income, and so in the income without the policy that the targeting errors use.
+  What the programme pays is the placement cost, the purchase premium below and the **wage
+  premium**: ``wage_premium`` times the placed worker's migrant wage at this year's earnings
+  level, on the household's working share, each month until he loses the job (the pairing's
+  employment subsidies for paired workers). The ``remittance_share`` of the premium reaches home,
+  as the wage does: it is paid as a ledger transfer booked to this policy, so it counts in the
+  ``income`` measure, in this year's policy payments that the ``withdrawal`` cause compares with
+  the 2020 support, and in the targeting errors; the rest, spent where the worker works, is
+  overhead, so the programme's cost is the whole premium.
 - **Consumption purchases.** Paired eastern buyers (canteens, unions, online malls) buy a share
   ``purchase_share`` of the targeted households' farm sales at ``purchase_price_margin`` above the
   market price. The premium money, ``purchase_share * purchase_price_margin`` times the month's
@@ -25,12 +36,13 @@ Eastern provinces are paired with western counties (S22, S23). Three channels ar
 
 What the policy observes: registered status, monitoring's colour, the household's employment
 (farm workers, employed and unemployed returned migrants, as a placement office registers them),
-the household's farm income of the month (buyers see sales), and whether
-its placed workers are still employed. Job losses are decided by the model's labour shocks, which
-do not say which of a household's migrants lost the job: when a household's employed migrants
-fall by ``d`` between two months, the number of placed workers among the ``d`` lost jobs is drawn
-from the hypergeometric distribution (placed and other migrants are equally exposed). A month in
-which one migrant loses a job and another finds one shows no change and is not noticed.
+the household's farm income of the month (buyers see sales), and whether its placed workers are
+still employed and what they earn (as their employer sees them). Job losses are decided by the
+model's labour shocks, which do not say which of a household's migrants lost the job: when a
+household's employed migrants fall by ``d`` between two months, the number of placed workers among
+the ``d`` lost jobs is drawn from the hypergeometric distribution (placed and other migrants are
+equally exposed). A month in which one migrant loses a job and another finds one shows no change
+and is not noticed.
 """
 
 from __future__ import annotations
@@ -76,6 +88,7 @@ class EastWest(Policy[EastWestConfig]):
         self.placements_by_year: list[int] = []
         self.placements = 0
         self.purchase_premium_yuan = 0.0
+        self.wage_premium_yuan = 0.0
 
     def start_year(self, ctx: PolicyContext) -> None:
         """Book the year's fiscal aid and open the year's placement quota."""
@@ -87,13 +100,7 @@ class EastWest(Policy[EastWestConfig]):
         """Track lost placements, pay the wage and purchase premiums, place this month's quota."""
         s = ctx.state
         self._track_job_losses(ctx)
-        placed = np.flatnonzero(self.placed)
-        s.income_month[placed] += (
-            self.placed[placed]
-            * s.migrant_wage[placed]
-            * (self.cfg.wage_premium / 12)
-            * s.working_share(placed)
-        )
+        self._pay_wage_premium(ctx)
         targeted = self.targeted(s)
         self._buy_farm_products(ctx, np.flatnonzero(targeted))
         self._place_workers(ctx, targeted)
@@ -104,12 +111,35 @@ class EastWest(Policy[EastWestConfig]):
         self.placements_by_year.append(self.placed_this_year)
 
     def metrics(self) -> dict[str, Any]:
-        """Placements over the run and the purchase premium paid to households (yuan)."""
+        """Placements over the run; purchase premium and whole wage premium paid (yuan)."""
         return {
             "east_west_placements": self.placements,
             "east_west_placed_in_work_final": int(self.placed.sum()),
             "east_west_purchase_premium_yuan": self.purchase_premium_yuan,
+            "east_west_wage_premium_yuan": self.wage_premium_yuan,
         }
+
+    def _pay_wage_premium(self, ctx: PolicyContext) -> None:
+        """Pay the month's wage premium of the placed workers still in their job.
+
+        The remitted share reaches the household as a transfer; the rest is overhead.
+        """
+        s = ctx.state
+        rows = np.flatnonzero(self.placed)
+        if rows.size == 0:
+            return
+        premium = (
+            self.placed[rows]
+            * s.migrant_wage[rows]
+            * s.earnings_level[rows]
+            * (self.cfg.wage_premium / 12)
+            * s.working_share(rows)
+        )
+        remitted = premium * s.remittance_share[rows]
+        paid = remitted > 0
+        self.pay(ctx, rows[paid], remitted[paid])
+        ctx.ledger.spend_overhead(self.name, float((premium - remitted).sum()))
+        self.wage_premium_yuan += float(premium.sum())
 
     def _track_job_losses(self, ctx: PolicyContext) -> None:
         """Draw which of the household's lost migrant jobs were placed ones."""

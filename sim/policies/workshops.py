@@ -22,15 +22,21 @@ S18 and the seed (S24) report about 2,000 yuan a month in wages plus a 300-yuan 
   (priority group, lottery key from the policy's stream) and the first ``vacancies`` are hired
   (:func:`sim.policies.lottery.fill_places`: one sort over all candidates, no loop over
   households or villages).
-- **Pay.** A workshop worker earns ``wage_monthly`` (paid by the business: earned income added to
-  ``state.income_month``, not a policy cost). A farm worker hired gives up
+- **Pay.** A workshop worker earns ``wage_monthly`` and the government adds ``subsidy_monthly``
+  (the seed's worker counts the 300 yuan in her pay). Both are what the policy pays (workshop
+  wages are among the anti-poverty payments that ``population.support_share_lifted`` counts in
+  the 2020 income; incomes are generated before policy): they reach the household **as one
+  ledger transfer booked to this policy**, never as market income, so they count in the
+  ``income`` measure, in this year's policy payments that the ``withdrawal`` cause compares with
+  the 2020 support, and in the policy's targeting errors. A farm worker hired gives up
   ``farm_income_forgone_share`` of his share of the month's farm income (the household's
   ``state.farm_income_month``, at this year's prices and net of disaster damage, divided by its
-  farm workers); a returned migrant gives up nothing. The government pays ``subsidy_monthly``
-  per worker **to the household, as a ledger transfer** (the seed's worker counts the 300 yuan
-  in her pay). Sick workers (``state.sick_workers``) do not earn: wage, forgone farm income and
-  subsidy are paid on the household's expected working share (``state.working_share``), as the
-  model pays all labour income.
+  farm workers): a loss of market income, subtracted from ``state.income_month``
+  (``state.market_income_month`` keeps it: it is the income without the policy); a returned
+  migrant gives up nothing. Sick workers (``state.sick_workers``) do not earn: wage, subsidy and
+  forgone farm income are paid on the household's expected working share
+  (``state.working_share``), as the model pays all labour income. The policy's cost is the wages
+  and subsidies paid plus the start-up grants.
 - **Leaving.** A worker leaves the job when the household's farm workers or unemployed migrants
   fall below its workshop jobs (a returned migrant who finds migrant work again, a farm worker
   placed or trained into other work by another policy), or when the household moves to another
@@ -67,7 +73,7 @@ class WorkshopsConfig(PolicyConfig):
     include_sites: bool = required()  # resettlement sites get workshops as well
     jobs_per_workshop: int = bounded(1, 1000)  # jobs per workshop
     closure_rate: float = probability()  # share of open workshops closing per year
-    # yuan per worker per month, paid by the business; up to 100,000: 50 x S18's wage
+    # yuan per worker per month, a policy payment; up to 100,000: 50 x S18's wage
     wage_monthly: float = bounded(0.0, 1e5)
     # yuan per worker per month, government transfer; up to 100,000 as the wage
     subsidy_monthly: float = bounded(0.0, 1e5)
@@ -204,7 +210,7 @@ class Workshops(Policy[WorkshopsConfig]):
         self.hires += hired.size
 
     def _pay(self, ctx: PolicyContext) -> None:
-        """Wages and forgone farm income into the month's income; subsidies as transfers."""
+        """Wages and subsidies as this policy's transfers; forgone farm income off market income."""
         s, cfg = ctx.state, self.cfg
         jobs = self.farm_jobs + self.returnee_jobs
         holders = np.flatnonzero(jobs > 0)
@@ -217,6 +223,6 @@ class Workshops(Policy[WorkshopsConfig]):
             where=farm_jobs > 0,
         )
         share_farm = np.divide(farm_jobs, jobs[holders])
-        s.income_month[holders] += working * (cfg.wage_monthly - share_farm * forgone_per_worker)
+        s.income_month[holders] -= working * share_farm * forgone_per_worker
         paid = working > 0
-        self.pay(ctx, holders[paid], cfg.subsidy_monthly * working[paid])
+        self.pay(ctx, holders[paid], (cfg.wage_monthly + cfg.subsidy_monthly) * working[paid])

@@ -102,20 +102,54 @@ def test_purchase_premium_booked_is_income_received(small, income_to_end):
     assert (model.ledger.received[~registered] == 0).all()
 
 
-def test_cost_is_premium_paid_plus_aid_and_placement_overhead(small):
+def test_cost_is_premiums_paid_plus_aid_and_placement_overhead(small):
     cfg = small("seed=4", "years=3", "policy=east_west")
     model = simulate(cfg, progress=False)
     policy, ledger, ew = model.policy("east_west"), model.ledger, cfg.policies.east_west
+    metrics = policy.metrics()
     assert policy.placements > 0
+    assert metrics["east_west_wage_premium_yuan"] > 0
     np.testing.assert_allclose(ledger.paid["east_west"], ledger.received.sum(), rtol=1e-12)
-    expected_overhead = (
+    aid_and_placements = (
         ew.fiscal_aid_per_household * model.state.count * cfg.years
         + ew.placement_cost_per_worker * policy.placements
     )
-    np.testing.assert_allclose(ledger.overhead["east_west"], expected_overhead)
+    # The remitted share of the wage premium is paid to households, the rest is overhead.
+    remitted = cfg.population.remittance_share * metrics["east_west_wage_premium_yuan"]
     np.testing.assert_allclose(
-        ledger.cost("east_west"), ledger.paid["east_west"] + expected_overhead
+        ledger.paid["east_west"], metrics["east_west_purchase_premium_yuan"] + remitted
     )
+    np.testing.assert_allclose(
+        ledger.overhead["east_west"],
+        aid_and_placements + metrics["east_west_wage_premium_yuan"] - remitted,
+    )
+    np.testing.assert_allclose(
+        ledger.cost("east_west"),
+        aid_and_placements
+        + metrics["east_west_purchase_premium_yuan"]
+        + metrics["east_west_wage_premium_yuan"],
+    )
+
+
+def test_placed_wages_stay_market_income_and_only_the_premium_is_paid(small):
+    """Placements alone: the ledger pays placed households the premium, never the market wage."""
+    no_aid = (*PLACEMENTS_ONLY, "policies.east_west.fiscal_aid_per_household=0")
+    for premium in ("0.1", "0"):
+        model = PovertyModel(
+            small("seed=6", "years=3", *no_aid, f"policies.east_west.wage_premium={premium}")
+        )
+        s, policy = model.state, model.policy("east_west")
+        ever_placed = np.zeros(s.count, bool)
+        while not model.finished:
+            model.step()
+            ever_placed |= policy.placed > 0
+        assert policy.placements > 0
+        received = model.ledger.received_by.get("east_west", np.zeros(s.count))
+        assert (received[~ever_placed] == 0).all()
+        if premium == "0":
+            assert model.ledger.paid["east_west"] == 0.0
+        else:
+            assert (received[ever_placed] > 0).mean() > 0.9
 
 
 def test_disabled_or_without_reach_changes_nothing(run_small):

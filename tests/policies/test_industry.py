@@ -28,18 +28,27 @@ def test_cash_crops_raise_income_of_enrolled_households(small, income_to_end):
 
 
 def test_volatile_cash_crop_prices_raise_relapse_among_enrolled_households(small):
-    # A relapse is attributed to the withdrawal of the 2020 support when that support would have
-    # kept the household above the line, so the price risk shows in relapses, not in causes.
-    relapsed = {}
+    # With industry alone the 2020 support (population.support_share_lifted of a lifted
+    # household's income) is withdrawn, and a relapse the support would have prevented is
+    # attributed to its withdrawal, which outranks the price. Without support in 2020 there is
+    # nothing to withdraw: the price risk shows in relapses and in their attributed cause.
+    relapsed, price_relapses = {}, {}
     for sigma in ("0", "0.5"):
-        relapsed[sigma] = 0
+        relapsed[sigma], price_relapses[sigma] = 0, 0
         for seed in range(5):
-            common = (f"seed={seed}", "years=10", "population.households=2000")
+            common = (
+                f"seed={seed}",
+                "years=10",
+                "population.households=2000",
+                "population.support_share_lifted=0",
+            )
             cfg = small(*common, "policy=industry", f"shocks.price_sigma_cash_crop={sigma}")
             model = simulate(cfg, progress=False)
             enrolled = model.policy("industry").enrolled
             relapsed[sigma] += int((model.state.ever_relapsed & enrolled).sum())
+            price_relapses[sigma] += sum(r["relapses_price"] for r in model.annual)
     assert relapsed["0.5"] > relapsed["0"]
+    assert price_relapses["0.5"] > price_relapses["0"]
 
 
 def test_coverage_is_never_exceeded_and_only_registered_farmers_switch(small):

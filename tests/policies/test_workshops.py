@@ -93,7 +93,7 @@ def test_jobs_never_exceed_open_capacity_and_closed_workshops_stay_closed(small)
 
 
 def test_wages_and_subsidies_received_are_what_was_booked(small, income_to_end):
-    """Without forgone farm income, extra income is the wage plus the booked subsidy exactly."""
+    """Without forgone farm income, extra income is exactly what the ledger booked."""
     common = ("seed=3", "years=3", "shocks=severe")
     cfg = small(
         *common,
@@ -108,12 +108,38 @@ def test_wages_and_subsidies_received_are_what_was_booked(small, income_to_end):
     paid = ledger.paid["workshops"]
     assert paid > 0
     np.testing.assert_allclose(paid, ledger.received.sum())
-    per_subsidy_yuan = (ws.wage_monthly + ws.subsidy_monthly) / ws.subsidy_monthly
-    np.testing.assert_allclose(with_workshops - base, ledger.received * per_subsidy_yuan, atol=1e-6)
+    np.testing.assert_allclose(ledger.received_by["workshops"], ledger.received)
+    np.testing.assert_allclose(with_workshops - base, ledger.received, atol=1e-6)
     # No relocation: workshops open in the inhabited villages only, never in the empty sites.
     opened = np.unique(model.state.village).size * ws.workshops_per_village
     np.testing.assert_allclose(ledger.overhead["workshops"], opened * ws.startup_grant)
     np.testing.assert_allclose(ledger.cost("workshops"), paid + opened * ws.startup_grant)
+
+
+def test_a_workers_wage_is_the_policys_payment_to_the_household(small):
+    """Without subsidy, what the ledger books to workshops is the wage, paid to job holders."""
+    cfg = small(
+        "seed=7",
+        "years=3",
+        "policy=workshops",
+        "policies.workshops.workshops_per_village=1",
+        "policies.workshops.subsidy_monthly=0",
+        # No closures: no one is laid off after being paid, so holders after a month are payees.
+        "policies.workshops.closure_rate=0",
+    )
+    model = PovertyModel(cfg)
+    policy, s = model.policy("workshops"), model.state
+    held = np.zeros(s.count, bool)
+    while not model.finished:
+        model.step()
+        held |= policy.farm_jobs + policy.returnee_jobs > 0
+    received = model.ledger.received_by["workshops"]
+    assert held.sum() > 0
+    assert (received[~held] == 0).all()
+    assert (received[held] > 0).mean() > 0.95  # a worker off sick all the while earns nothing
+    # Each job-month pays the wage on the household's working share (sick workers earn nothing).
+    wage_bill = cfg.policies.workshops.wage_monthly * sum(policy.filled_by_month)
+    assert 0.9 * wage_bill < model.ledger.paid["workshops"] <= wage_bill
 
 
 def test_farm_workers_hired_give_up_part_of_their_farm_income(small, income_to_end):
@@ -152,6 +178,7 @@ def test_disabled_or_without_workshops_changes_nothing(run_small):
         "policies.workshops.workshops_per_village=5",
     ).summary
     assert disabled == base
+    assert disabled["cost_by_policy_yuan"] == {}
     none_open = run_small(
         "seed=5", "years=3", "policy=workshops", "policies.workshops.workshops_per_village=0"
     ).summary
