@@ -8,8 +8,9 @@ reads files only) can use it. A reader never sees a half-written result file.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 # A run folder
@@ -25,15 +26,22 @@ PLAN_FILE = "sweep_plan.json"
 COMPARISON_DIR = "comparison"
 PROGRESS_DIR = ".progress"
 
+# The temporary file of an atomic write of ``STEM.EXT``: ``.STEM.<random>.tmp.EXT`` beside it (the
+# extension kept last, so that writers that infer a format from it, like ``savefig``, still can).
+_TEMP_NAME = re.compile(r"\..+\.tmp(\.[^.]+)?")
+
 
 def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
     """Call ``write(tmp)`` on a temporary file beside ``path``, then rename it to ``path``.
 
-    The file gets the usual permissions (0644): ``mkstemp`` would leave it readable by its owner
-    only.
+    The temporary file is ``.STEM.<random>.tmp.EXT``: a process killed while writing leaves it
+    behind, and :func:`temp_files` finds it. The file gets the usual permissions (0644):
+    ``mkstemp`` would leave it readable by its owner only.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.", suffix=path.suffix)
+    fd, tmp = tempfile.mkstemp(
+        dir=path.parent, prefix=f".{path.stem}.", suffix=f".tmp{path.suffix}"
+    )
     os.close(fd)
     try:
         write(Path(tmp))
@@ -47,3 +55,10 @@ def atomic_write(path: Path, write: Callable[[Path], object]) -> None:
 def atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically."""
     atomic_write(path, lambda tmp: tmp.write_text(text))
+
+
+def temp_files(folder: Path) -> Iterator[Path]:
+    """Temporary files of atomic writes that never finished (a killed process) under ``folder``."""
+    for path in Path(folder).rglob(".*"):
+        if _TEMP_NAME.fullmatch(path.name) and path.is_file():
+            yield path

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from tqdm import tqdm
 
 from sim.config import Config
-from sim.engine.model import PovertyModel
+from sim.engine.model import HOUSEHOLD_TYPES, PovertyModel
 from sim.engine.population import STATUS_NAMES
 from sim.files import (
     HOUSEHOLDS_FILE,
@@ -21,7 +22,7 @@ from sim.files import (
     atomic_write,
     atomic_write_text,
 )
-from sim.outcomes import summarize
+from sim.outcomes import MEASURES, summarize
 
 
 @dataclass
@@ -36,9 +37,16 @@ class RunResult:
 def simulate(cfg: Config, *, progress: bool | None = None) -> PovertyModel:
     """Build the model for ``cfg`` and step it to the end of the run."""
     model = PovertyModel(cfg)
-    show = cfg.output.progress if progress is None else progress
+    if not (cfg.output.progress if progress is None else progress):
+        # No bar at all: a tqdm bar, even disabled, creates a multiprocessing lock that a run
+        # in a forked process (a sweep's) would leave behind.
+        while not model.finished:
+            model.step()
+        return model
+    from tqdm import tqdm
+
     # tqdm's delay keeps short runs silent: the bar appears only after two seconds.
-    with tqdm(total=cfg.months, desc="months", unit="mo", delay=2.0, disable=not show) as bar:
+    with tqdm(total=cfg.months, desc="months", unit="mo", delay=2.0) as bar:
         while not model.finished:
             model.step()
             bar.update()
@@ -59,12 +67,22 @@ def households_table(model: PovertyModel) -> pd.DataFrame:
     s = model.state
     return pd.DataFrame(
         {
+            "household_id": np.arange(s.count),
             "village": s.village,
             "size": s.size,
             "workers": s.workers,
             "initial_status": pd.Categorical.from_codes(s.initial_status, STATUS_NAMES),
             "status": pd.Categorical.from_codes(s.status, STATUS_NAMES),
             "per_capita_income": s.per_capita_income,
+            "per_capita_after_shocks": s.per_capita_after_shocks,
+            "below_income": s.below_income,
+            "below_after_shocks": s.below_after_shocks,
+            "household_type": pd.Categorical.from_codes(
+                model.groups["household_type"][0], HOUSEHOLD_TYPES
+            ),
+            "chronic_illness": s.chronic_illness,
+            "support_2020_yuan": s.support_2020,
+            "relapse_events": model.relapse_events,
             "ever_relapsed": s.ever_relapsed,
             "savings": s.savings,
             "policy_received_yuan": model.ledger.received,
@@ -75,19 +93,33 @@ def households_table(model: PovertyModel) -> pd.DataFrame:
 def run(cfg: Config) -> RunResult:
     """Simulate ``cfg`` and collect its results (no files written)."""
     model = simulate(cfg)
+    return RunResult(run_model(model), timeseries_table(model), households_table(model))
+
+
+def run_model(model: PovertyModel) -> dict[str, Any]:
+    """The summary (``summary.json``) of a model stepped to the end of its run."""
+    cfg = model.cfg
     metrics: dict[str, Any] = {}
     for policy in model.policies:
         metrics.update(policy.metrics())
-    summary = summarize(
+    return summarize(
         seed=cfg.seed,
         households=model.state.count,
         years=cfg.years,
+        headline=model.headline,
         annual=model.annual,
-        relapse_cumulative=model.relapse_cumulative,
+        cumulative={m: model.relapse_cumulative(m) for m in MEASURES},
+        households_relapsed={m: model.households_relapsed(m) for m in MEASURES},
         cost_by_policy={p.name: model.ledger.cost(p.name) for p in model.policies},
+        start_year=cfg.start_year,
+        discount_rate=cfg.poverty.discount_rate,
+        extra={
+            "hospitalisations_per_person_year": model.hospitalisations_per_person_year,
+            "by_group": model.by_group(),
+            "targeting": model.targeting(),
+        },
         policy_metrics=metrics,
     )
-    return RunResult(summary, timeseries_table(model), households_table(model))
 
 
 def write_outputs(result: RunResult, output_dir: Path, *, household_table: bool = True) -> None:
@@ -97,5 +129,10 @@ def write_outputs(result: RunResult, output_dir: Path, *, household_table: bool 
         tables[HOUSEHOLDS_FILE] = result.households
     for name, table in tables.items():
         atomic_write(output_dir / name, partial(table.to_parquet, index=False))
-    text = json.dumps(result.summary, indent=2) + "\n"
+    try:
+        text = json.dumps(result.summary, indent=2, allow_nan=False) + "\n"
+    except ValueError:  # NaN or infinity: invalid JSON and a defect of the model, never written
+        flat = pd.json_normalize(result.summary).iloc[0]
+        bad = [f"{k}={v}" for k, v in flat.items() if isinstance(v, float) and not math.isfinite(v)]
+        raise ValueError(f"{SUMMARY_FILE} not written: non-finite {', '.join(bad)}") from None
     atomic_write_text(output_dir / SUMMARY_FILE, text)

@@ -1,0 +1,133 @@
+"""A sweep's run in a process of its own, so that a run that dies is one failed run.
+
+The out-of-memory killer ends a process with SIGKILL: nothing in it can record the failure, and
+the launcher's worker that ran it dies too (joblib's loky then stops the whole sweep). So each run
+of a sweep is computed in a child forked from the job's process (:func:`run_forked`): the job's
+process stays small, waits for the child and writes ``error.json`` when a signal killed it. A
+fork costs a few milliseconds; the child shares the parent's imported modules, so it starts at
+once.
+
+Processes that run jobs for a launcher (joblib's workers, submitit's and Ray's jobs) ignore
+Ctrl-C, which the launching process handles for the whole sweep, and end themselves when the
+process that started them is gone (:func:`watch_parent`), so that no worker outlives its sweep,
+not even a SIGKILL of the launching process. A child ends itself when its job's process is gone.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable
+
+# The launching process of the sweep (set by sim.cli.callbacks.SweepReport, inherited by the
+# workers of local launchers): a job in another process runs in a worker.
+LAUNCHER_PID = "SIM_SWEEP_LAUNCHER_PID"
+_POLL_S = 0.5  # how often a worker or a child looks whether its parent is still there
+_child: int | None = None  # the pid of the run this process is waiting for
+_watching = False
+_importing: threading.Thread | None = None
+
+
+def import_in_background(*modules: str) -> None:
+    """Import ``modules`` in a thread, so that their import overlaps the sweep's runs.
+
+    :func:`run_forked` waits for the thread before it forks: a child forked while a thread holds
+    a module's import lock could never import that module.
+    """
+    global _importing
+
+    def load() -> None:
+        for module in modules:
+            importlib.import_module(module)
+
+    _importing = threading.Thread(target=load, daemon=True, name="import-in-background")
+    _importing.start()
+
+
+def in_worker() -> bool:
+    """Whether this process runs jobs for a launcher, rather than being the launching process."""
+    launcher = os.environ.get(LAUNCHER_PID)
+    return launcher is not None and launcher != str(os.getpid())
+
+
+def _exit_when_orphaned(parent: int) -> None:
+    while True:
+        if os.getppid() != parent:
+            if _child is not None:
+                try:
+                    os.kill(_child, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            os._exit(1)
+        time.sleep(_POLL_S)
+
+
+def watch_parent() -> None:
+    """Make this worker ignore Ctrl-C and end (with its run) when its parent process is gone.
+
+    Called at the start of each job in a worker; the watching thread is started once per process.
+    """
+    global _watching
+    if _watching:
+        return
+    _watching = True
+    if threading.current_thread() is threading.main_thread():  # where Python allows handlers
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(
+        target=_exit_when_orphaned, args=(os.getppid(),), daemon=True, name="watch-parent"
+    ).start()
+
+
+def run_forked(work: Callable[[], None]) -> int:
+    """Run ``work()`` in a forked child process and wait for it.
+
+    ``work`` records its own results and failures (a raised exception is printed and gives exit
+    status 1). Ctrl-C ends the child at once (the default action of SIGINT).
+
+    Returns:
+        The child's exit status: 0 when ``work`` returned, minus the signal number when a signal
+        killed it (as :attr:`subprocess.Popen.returncode`).
+    """
+    global _child
+    if not hasattr(os, "fork"):  # Windows: in this process, without the protection
+        work()
+        return 0
+    if _importing is not None:
+        _importing.join()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    parent = os.getpid()
+    pid = os.fork()
+    if pid == 0:  # the child
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
+            threading.Thread(target=_exit_when_orphaned, args=(parent,), daemon=True).start()
+            work()
+            status = 0
+        except BaseException:
+            import traceback
+
+            traceback.print_exc()
+        finally:
+            logging.shutdown()
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
+            os._exit(status)
+    _child = pid
+    try:
+        _, wait_status = os.waitpid(pid, 0)
+    except BaseException:  # Ctrl-C in the launching process (an in-process launcher)
+        with contextlib.suppress(ProcessLookupError, ChildProcessError):  # unless reaped already
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        raise
+    finally:
+        _child = None
+    return os.waitstatus_to_exitcode(wait_status)
