@@ -81,11 +81,19 @@ def format_summary(summary: dict[str, Any]) -> str:
         ("households", f"{summary['households']:,}"),
         ("years", str(summary["years"])),
         ("seed", str(summary["seed"])),
+        ("poverty measure (headline)", str(summary.get("measure", "income"))),
         ("relapse rate (mean per year)", f"{100 * summary['relapse_rate']:.2f}%"),
+    ]
+    other = {k: v for k, v in summary.get("by_measure", {}).items() if k != summary.get("measure")}
+    rows += [
+        (f"  under {name}", f"{100 * figures['relapse_rate']:.2f}%")
+        for name, figures in other.items()
+    ]
+    rows += [
         ("relapsed at least once", f"{100 * summary['relapse_cumulative']:.2f}%"),
         ("new poverty rate (mean per year)", f"{100 * summary['new_poverty_rate']:.2f}%"),
         ("headcount ratio, final year", f"{100 * summary['headcount_ratio_final']:.2f}%"),
-        ("relapses", f"{summary['relapses_total']:,}"),
+        ("relapse events", f"{summary['relapses_total']:,}"),
     ]
     rows += [
         (f"  caused by {cause}", f"{n:,} ({100 * summary['relapse_cause_shares'][cause]:.0f}%)")
