@@ -272,18 +272,19 @@ class PovertyModel(mesa.Model):
         """Covariate village disasters: farm income destroyed for the year, repair costs."""
         s, v = self.state, self.villages
         struck = draws.disaster_u < self._disaster_rate[v.exposure]
-        hit = np.flatnonzero(struck[s.village])  # households of struck villages
+        # households of struck villages (none to look up in a month without a disaster)
+        hit = np.flatnonzero(struck[s.village]) if struck.any() else np.zeros(0, np.intp)
         severity = draws.disaster_severity[s.village[hit]]
         s.farm_damage[hit] = np.maximum(s.farm_damage[hit], severity)
         c = self.cfg.shocks
-        repair = np.zeros(s.count)
+        repair = np.zeros(s.count)  # whole county: its sum adds the terms in the same order
         # The household's share of the direct loss per person affected (S36), scaled by the
         # disaster's severity relative to the mean severity.
         per_person = c.disaster_loss_per_person * c.disaster_household_share
         if c.disaster_severity_mean > 0:
             repair[hit] = severity / c.disaster_severity_mean * per_person * s.size[hit]
-        s.expense_month += repair
-        s.loss_disaster_ytd += repair
+        s.expense_month[hit] += repair[hit]
+        s.loss_disaster_ytd[hit] += repair[hit]
         self._month_stats.update(
             disaster_villages=int(struck.sum()),
             households_hit_by_disaster=len(hit),
@@ -296,17 +297,20 @@ class PovertyModel(mesa.Model):
         assert self.year_draws is not None
         annual = c.job_loss_rate * (c.downturn_multiplier if self.year_draws.downturn else 1.0)
         hazard = monthly_rate(min(annual, 1.0))
-        any_loss = (
-            -np.expm1(s.migrant_workers * np.log1p(-hazard))
-            if hazard < 1
-            else s.migrant_workers > 0
-        )
-        loses = (s.migrant_workers > 0) & (draws.job_loss_u < any_loss)
+        migrants = s.migrant_workers.astype(np.intp)
+        if hazard < 1:
+            # The chance that any of k migrants loses the job, for every k a household has,
+            # looked up by its migrants (the same numbers as computed household by household).
+            any_loss = -np.expm1(np.arange(migrants.max(initial=0) + 1) * np.log1p(-hazard))
+        else:
+            any_loss = np.arange(migrants.max(initial=0) + 1) > 0
+        loses = (migrants > 0) & (draws.job_loss_u < any_loss[migrants])
         finds = (s.unemployed_migrants > 0) & (draws.reemployment_u < c.reemployment_rate)
         s.move_workers(np.flatnonzero(loses), 1, "migrant", "unemployed")
         s.move_workers(np.flatnonzero(finds), 1, "unemployed", "migrant")
         self._month_stats.update(
-            job_losses=int(loses.sum()), unemployed_migrants=int(s.unemployed_migrants.sum())
+            job_losses=int(np.count_nonzero(loses)),
+            unemployed_migrants=int(s.unemployed_migrants.sum()),
         )
 
     def _earn_income(self) -> None:
@@ -324,31 +328,36 @@ class PovertyModel(mesa.Model):
         """
         s, pop = self.state, self.cfg.population
         income = s.income_month + s.policy_transfers_month
-        from_savings = np.minimum(s.expense_month, np.maximum(s.savings, 0.0))
-        s.savings -= from_savings
-        s.uncovered_expense_ytd += s.expense_month - from_savings
+        # Shock spending concerns a few percent of the households: their rows only.
+        spent = np.flatnonzero(s.expense_month != 0)
+        expense = s.expense_month[spent]
+        from_savings = np.minimum(expense, np.maximum(s.savings[spent], 0.0))
+        s.savings[spent] -= from_savings
+        s.uncovered_expense_ytd[spent] += expense - from_savings
         s.income_ytd += income
         s.market_income_ytd += s.market_income_month
         income_mean = income.sum() * 12 / s.size.sum()
-        # The change of savings: saving_rate of an excess, or the shortfall as far as they go.
+        # The change of savings: saving_rate of an excess, or the shortfall as far as they go
+        # (a factor 1 leaves the shortfall exactly as it is).
         change = np.subtract(income, self._consumption_floor_month, out=income)
-        saving = change > 0
+        factor = np.array([1.0, pop.saving_rate])[(change > 0).astype(np.intp)]
         np.maximum(change, -s.savings, out=change)
-        np.multiply(change, pop.saving_rate, out=change, where=saving)
+        change *= factor
         s.savings += change
         s.sick_months_left -= s.sick_months_left > 0  # count down to 0 (True is 1)
         s.sick_workers *= s.sick_months_left > 0  # back at work when no month is left
 
         months_elapsed = self.month_of_year + 1
-        net = s.income_ytd - (s.uncovered_expense_ytd if self.headline == "after_shocks" else 0.0)
-        projected = net * (12 / months_elapsed) / s.size
+        net = s.income_ytd - s.uncovered_expense_ytd if self.headline == "after_shocks" else None
+        projected = (s.income_ytd if net is None else net) * (12 / months_elapsed)
+        projected /= s.size
         people = s.size.sum()
         self.person_years += int(people)
         stats = self._month_stats
         stats.update(
             year=self.year,
             month=self.month_of_year + 1,
-            headcount_ratio_projected=float(s.size[projected < self.line].sum() / people),
+            headcount_ratio_projected=float(s.size.sum(where=projected < self.line) / people),
             income_per_capita_mean=float(income_mean),
             market_income_per_capita_mean=float(s.market_income_month.sum() * 12 / people),
             policy_spending_yuan=self.ledger.month_spending,
@@ -370,9 +379,7 @@ class PovertyModel(mesa.Model):
         self.market_ever_below |= market < self.line
         # Support withdrawn: what the policies paid short of the 2020 support, per person.
         shortfall = np.maximum(s.support_2020 - s.policy_ytd, 0.0) / s.size
-        losses = np.stack(
-            [s.loss_illness_ytd, s.loss_disaster_ytd, s.loss_job_ytd, s.loss_price_ytd]
-        )
+        losses = (s.loss_illness_ytd, s.loss_disaster_ytd, s.loss_job_ytd, s.loss_price_ytd)
         counts, masks = {}, {}
         for name, per_capita, below_before in (
             ("income", income, s.below_income),
@@ -382,13 +389,15 @@ class PovertyModel(mesa.Model):
             lifted_before = self._initially_lifted & ~below_before
             others_before = ~self._initially_lifted & ~below_before
             relapsed = lifted_before & below
-            withdrawal = per_capita + shortfall >= self.line
-            shock = losses.argmax(axis=0)
+            # The cause of each relapse, on the relapsed households' rows only.
+            rows = np.flatnonzero(relapsed)
+            lost = np.stack([loss[rows] for loss in losses])
+            withdrawal = per_capita[rows] + shortfall[rows] >= self.line
             cause = np.where(
                 withdrawal,
                 CAUSES.index("withdrawal"),
-                np.where(losses.max(axis=0) > 0, shock, CAUSES.index("other")),
-            )[relapsed]
+                np.where(lost.max(axis=0) > 0, lost.argmax(axis=0), CAUSES.index("other")),
+            )
             counts[name] = YearCounts(
                 at_risk_lifted=int(lifted_before.sum()),
                 relapses=int(relapsed.sum()),

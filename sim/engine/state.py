@@ -188,31 +188,43 @@ class HouseholdState:
         ``income_month`` (to which policies add) and ``market_income_month``.
         """
         level = self.earnings_level
-        market = np.where(self.cash_crop, prices.price_cash_crop, prices.price_staple)
-        price = market * (1.0 + self.farm_price_premium)
-        farm_normal = self.farm_income * level / 12
+        # Each household's crop price, looked up by its crop (0 staple, 1 cash crop): an
+        # index into two prices is faster than np.where on the flag.
+        crop = self.cash_crop.astype(np.intp)
+        market = np.array([prices.price_staple, prices.price_cash_crop])
+        price = np.add(1.0, self.farm_price_premium)
+        price *= market[crop]
+        farm_normal = self.farm_income * level
+        farm_normal /= 12
         farm = np.multiply(farm_normal, price, out=self.farm_income_month)
         if min(prices.price_cash_crop, prices.price_staple) < 1:
-            self.loss_price_ytd += farm_normal * np.maximum(1.0 - market, 0.0)
-        damaged = np.flatnonzero(self.farm_damage)  # the households of struck villages
+            below_normal = np.maximum(1.0 - market, 0.0)[crop]
+            below_normal *= farm_normal
+            self.loss_price_ytd += below_normal
+        damaged = np.flatnonzero(self.farm_damage != 0)  # the households of struck villages
         self.loss_disaster_ytd[damaged] += farm[damaged] * self.farm_damage[damaged]
         farm[damaged] *= 1.0 - self.farm_damage[damaged]
-        remitted = self.migrant_wage * self.remittance_share * level
-        wages = (
-            self.local_workers * self.local_wage * level + self.migrant_workers * remitted
-        ) / 12
-        labour = np.add(farm, wages, out=wages)
-        sick = np.flatnonzero(self.sick_workers > 0)  # a few percent of the households
-        lost_to_sickness = np.zeros(self.count)
-        lost_to_sickness[sick] = labour[sick] * self.sick_share(sick)
-        self.loss_illness_ytd += lost_to_sickness
-        self.loss_job_ytd += self.unemployed_migrants * remitted / 12
-        np.add(
-            labour - lost_to_sickness,
-            (self.transfer_income + self.property_income) / 12,
-            out=self.market_income_month,
+        remitted = self.migrant_wage * self.remittance_share
+        remitted *= level
+        labour = self.local_workers * self.local_wage
+        labour *= level
+        labour += self.migrant_workers * remitted
+        labour /= 12
+        labour += farm
+        # Sickness and unemployment concern a few percent of the households: their rows only
+        # (adding nothing to the others' losses).
+        sick = np.flatnonzero(self.sick_workers > 0)
+        lost_to_sickness = labour[sick] * self.sick_share(sick)
+        self.loss_illness_ytd[sick] += lost_to_sickness
+        labour[sick] -= lost_to_sickness
+        out_of_work = np.flatnonzero(self.unemployed_migrants != 0)
+        self.loss_job_ytd[out_of_work] += (
+            self.unemployed_migrants[out_of_work] * remitted[out_of_work] / 12
         )
-        self.income_month[:] = self.market_income_month
+        market_income = np.add(self.transfer_income, self.property_income, out=self.income_month)
+        market_income /= 12
+        market_income += labour
+        self.market_income_month[:] = market_income
 
     def grow(self, rate: float) -> None:
         """Raise every market income source by ``rate`` (a year's real growth)."""

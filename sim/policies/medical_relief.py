@@ -81,7 +81,7 @@ class MedicalRelief(Policy[MedicalReliefConfig]):
         eligible = self.targeted(s)
         self._ever_eligible |= eligible
         ctx.ledger.spend_overhead(
-            self.name, int(eligible.sum()) * cfg.admin_cost_per_household / 12
+            self.name, int(np.count_nonzero(eligible)) * cfg.admin_cost_per_household / 12
         )
         billed = np.flatnonzero(eligible & (s.medical_oop_month > 0))
         bill = s.medical_cost_month[billed]

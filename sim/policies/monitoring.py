@@ -67,7 +67,17 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from sim.engine.state import COLOUR_NAMES, GREEN, LIFTED, MARGINAL, ORANGE, RED, YELLOW
+from sim.engine.state import (
+    ALL,
+    COLOUR_NAMES,
+    GREEN,
+    LIFTED,
+    MARGINAL,
+    ORANGE,
+    RED,
+    YELLOW,
+    Rows,
+)
 from sim.outcomes import share
 from sim.params import bounded, probability
 from sim.policies.base import Policy, PolicyConfig, PolicyContext
@@ -82,12 +92,143 @@ MEASURES = ("income", "after_shocks")
 """The poverty measures the register's flags are evaluated against."""
 
 
+def float32_at_least(value: float) -> np.float32:
+    """The smallest single-precision number not below ``value``."""
+    nearest = np.float32(value)
+    return nearest if float(nearest) >= value else np.nextafter(nearest, np.float32(np.inf))
+
+
 class Observation(NamedTuple):
-    """What one route sees of every household this month."""
+    """What one route sees of some households this month (all of them, or rows)."""
 
     per_capita: np.ndarray  # observed annual income per person, yuan
     rigid: np.ndarray  # 12 months of shock spending above observed annual income
     sudden: np.ndarray  # this month's spending above shock_share_of_income x that income
+
+
+class Observations:
+    """What the routes see this month, computed for the households a phase asks about.
+
+    A route sees the true annual income through its measurement factors (``error``, one row per
+    route) and the spending exactly. A phase asks for all households (``ALL``) or for row
+    indices: detection by a route that reaches few households looks at those only. A sudden
+    difficulty needs spending this month, so it is evaluated on the few households with some
+    and is false elsewhere.
+
+    Args:
+        error: measurement factors, routes x households.
+        income: true income of the last 12 months, yuan per household.
+        spending: shock spending of the last 12 months, yuan per household.
+        expense: this month's shock spending, yuan per household.
+        spent: the households whose ``expense`` is not 0 (indices, a few percent of them).
+        size: persons per household.
+        shock_share: the share of annual income a month's spending must pass to be sudden.
+    """
+
+    def __init__(
+        self,
+        error: np.ndarray,
+        income: np.ndarray,
+        spending: np.ndarray,
+        expense: np.ndarray,
+        spent: np.ndarray,
+        size: np.ndarray,
+        shock_share: float,
+    ):
+        self._error = error
+        self._per_capita = income / size
+        self._positive = np.maximum(income, 0.0)
+        self._spending = spending
+        self._expense = expense
+        self._spent = spent[expense[spent] > 0]
+        self._sudden_above = shock_share * self._positive[self._spent]
+        self._sudden: dict[int, np.ndarray] = {}
+
+    def route(self, route: int, rows: Rows = ALL, *, income: bool = True) -> Observation:
+        """What ``route`` sees of households ``rows``; ``income=False`` skips the per-capita income.
+
+        Without it, ``per_capita`` is an empty array (the screening route sees no income level).
+        """
+        error = self._error[route, rows]
+        return Observation(
+            per_capita=self._per_capita[rows] * error if income else np.empty(0),
+            rigid=self._spending[rows] > self._positive[rows] * error,
+            sudden=self._sudden_of(route)[rows],
+        )
+
+    def _sudden_of(self, route: int) -> np.ndarray:
+        """Whether ``route`` sees a sudden severe difficulty, for every household."""
+        if route not in self._sudden:
+            spent = self._spent
+            sudden = np.zeros(self._expense.size, bool)
+            sudden[spent] = self._expense[spent] > self._sudden_above * self._error[route, spent]
+            self._sudden[route] = sudden
+        return self._sudden[route]
+
+
+class IncomeWindow:
+    """A flow of every household over the last 12 months, and its 12-month total.
+
+    Slot ``k`` holds month ``k`` of the year (``month_index % 12``); the total adds the slots in
+    slot order, ``((slot 0 + slot 1) + slot 2) + ...``, exactly as ``months.sum(axis=0)`` does.
+    The sum over this year's slots recorded so far (the prefix) is kept from month to month, so
+    a month adds the new slot to it, then last year's slots not yet overwritten: about half the
+    passes over memory of summing all twelve.
+
+    Args:
+        first: each household's flow in every month before the first recorded (12 copies).
+    """
+
+    def __init__(self, first: np.ndarray):
+        self.months = np.tile(first, (12, 1))
+        self._prefix = np.empty_like(first)
+        self._prefix_month = -1  # the month (month_index) the prefix was last extended to
+
+    def record(self, month: int, flow: np.ndarray, more: np.ndarray) -> np.ndarray:
+        """Store ``flow + more`` as month ``month`` (``month_index``); the total of the 12 slots."""
+        months, slot = self.months, month % 12
+        np.add(flow, more, out=months[slot])
+        if slot == 0:
+            self._prefix[:] = months[0]
+        elif self._prefix_month == month - 1:
+            self._prefix += months[slot]
+        else:  # the month before was not recorded: sum this year's slots afresh
+            np.add.reduce(months[: slot + 1], axis=0, out=self._prefix)
+        self._prefix_month = month
+        if slot == 11:
+            return self._prefix.copy()
+        total = np.add(self._prefix, months[slot + 1])
+        for later in months[slot + 2 :]:
+            total += later
+        return total
+
+
+class SpendingWindow:
+    """A flow that is zero for most households, over the last 12 months, and its 12-month total.
+
+    Each month keeps only the households with a non-zero flow (rows and values), and the total
+    adds the months in slot order, as :class:`IncomeWindow` does; a household without any flow
+    in 12 months totals 0.
+
+    Args:
+        households: the number of households.
+    """
+
+    def __init__(self, households: int):
+        self._households = households
+        self._rows = [np.zeros(0, np.intp) for _ in range(12)]
+        self._values = [np.zeros(0) for _ in range(12)]
+
+    def record(self, month: int, flow: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Store ``flow`` as month ``month`` (``month_index``); the total of the 12 slots.
+
+        ``rows``: the households whose ``flow`` is not 0 (indices).
+        """
+        self._rows[month % 12], self._values[month % 12] = rows, flow[rows]
+        total = np.zeros(self._households)
+        for rows, values in zip(self._rows, self._values, strict=True):
+            total[rows] += values
+        return total
 
 
 class Colour(Enum):
@@ -140,17 +281,22 @@ class Monitoring(Policy[MonitoringConfig]):
             [cfg.screening_error_sigma, cfg.income_error_sigma, cfg.application_error_sigma]
         )
         self._coverages = np.array([cfg.screening_coverage, cfg.coverage, cfg.application_rate])
+        # A single-precision lottery number is below a coverage exactly when it is below the
+        # smallest single-precision number not below it: the lottery compares in single precision.
+        self._reach_below = np.array([float32_at_least(c) for c in self._coverages], np.float32)
         self._delays = np.array(
             [cfg.screening_delay_months, cfg.delay_months, cfg.application_delay_months]
         )
         self._error = np.ones((len(ROUTES), n))
         # The last 12 months of true income and shock spending, as the routes see them.
         # Before a year has passed, the missing months are the assessed 2020 income.
-        self._income_months = np.tile(s.per_capita_income * s.size / 12, (12, 1))
-        self._spending_months = np.zeros((12, n))
+        self._income = IncomeWindow(s.per_capita_income * s.size / 12)
+        self._spending = SpendingWindow(n)
 
         self.registered_now = np.zeros(n, bool)
-        self._pending = np.full((len(ROUTES), n), -1, np.int16)  # months to entry; -1: none
+        # Month of entry of a detection pending on each route (month_index; -1: none). A run
+        # has at most 1,200 months (sim.config: years <= 100), so int16 holds it.
+        self._entry_month = np.full((len(ROUTES), n), -1, np.int16)
         self._months_above = np.zeros(n, np.int16)
         self.entered_month = np.full(n, -1, np.int32)
         self.ever_registered = np.zeros(n, bool)
@@ -196,19 +342,33 @@ class Monitoring(Policy[MonitoringConfig]):
         verify_z = self.rng.standard_normal(n, dtype=np.float32)
         referral_u = self.rng.random(n, dtype=np.float32)
         success_u = self.rng.random(n, dtype=np.float32)
-        income, spending = self._record(ctx)
-        seen = self._observe(ctx, income, spending)
-        self._exit(ctx, income, seen[CADRE], verify_z)
-        self._detect(ctx, seen, route_u)
-        colour = self._colour(ctx, seen[CADRE])
-        s.risk_colour[:] = colour
+        spent = np.flatnonzero(s.expense_month != 0)  # a few percent of the households
+        income, spending = self._record(ctx, spent)
+        seen = Observations(
+            self._error,
+            income,
+            spending,
+            s.expense_month,
+            spent,
+            s.size,
+            self.cfg.shock_share_of_income,
+        )
+        cadre = seen.route(CADRE)  # every household: exits, detection and colours read it
+        self._exit(ctx, income, cadre, verify_z)
+        self._detect(ctx, seen, cadre, route_u)
+        # Colours and assistance concern registered households (indices), the others are green.
+        registered = np.flatnonzero(self.registered_now)
+        colour = self._colour(ctx, cadre, registered)
+        s.risk_colour[:] = GREEN
+        s.risk_colour[registered] = colour
         for code in (YELLOW, ORANGE, RED):
-            self._ever_coloured[code] |= colour == code
-        self._assist(ctx, colour, referral_u, success_u)
+            self._ever_coloured[code, registered[colour == code]] = True
+        self._assist(ctx, registered, colour, referral_u, success_u)
         self._registered_this_year |= self.registered_now
-        registered = int(self.registered_now.sum())
-        self._spells_months += registered
-        ctx.ledger.spend_overhead(self.name, registered * self.cfg.admin_cost_per_household / 12)
+        self._spells_months += registered.size
+        ctx.ledger.spend_overhead(
+            self.name, registered.size * self.cfg.admin_cost_per_household / 12
+        )
 
     def end_year(self, ctx: PolicyContext) -> None:
         """Compare the year's register with the December assessment (evaluation only)."""
@@ -228,7 +388,7 @@ class Monitoring(Policy[MonitoringConfig]):
         """Monitoring ends: colours go back to green and the register is closed."""
         ctx.state.risk_colour[:] = GREEN
         self.registered_now[:] = False
-        self._pending[:] = -1
+        self._entry_month[:] = -1
 
     def metrics(self) -> dict[str, Any]:
         """The register's size, routes, exits, time registered, reach, flag quality, help."""
@@ -271,60 +431,55 @@ class Monitoring(Policy[MonitoringConfig]):
         """Below the line at the last assessment under ``measure``."""
         return np.asarray(s.below_income if measure == "income" else s.below_after_shocks)
 
-    def _record(self, ctx: PolicyContext) -> tuple[np.ndarray, np.ndarray]:
-        """Record the month; the true annual income and spending over the last 12 months."""
+    def _record(self, ctx: PolicyContext, spent: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Record the month; the true annual income and spending over the last 12 months.
+
+        ``spent``: the households with shock spending this month (indices).
+        """
         s = ctx.state
-        slot = ctx.month_index % 12
-        self._income_months[slot] = s.income_month + s.policy_transfers_month
-        self._spending_months[slot] = s.expense_month
-        income = self._income_months.sum(axis=0)
-        spending = self._spending_months.sum(axis=0)
+        month = ctx.month_index
+        income = self._income.record(month, s.income_month, s.policy_transfers_month)
+        spending = self._spending.record(month, s.expense_month, spent)
         return income, spending
 
-    def _observe(
-        self, ctx: PolicyContext, income: np.ndarray, spending: np.ndarray
-    ) -> list[Observation]:
-        """What each route sees: per-capita income, rigid spending, a sudden difficulty."""
-        s = ctx.state
-        per_capita = income / s.size
-        positive = np.maximum(income, 0.0)
-        sudden_above = self.cfg.shock_share_of_income * positive
-        seen = []
-        for error in self._error:
-            seen.append(
-                Observation(
-                    per_capita=per_capita * error,
-                    rigid=spending > positive * error,
-                    sudden=s.expense_month > sudden_above * error,
-                )
-            )
-        return seen
+    def _detect(
+        self, ctx: PolicyContext, seen: Observations, cadre: Observation, route_u: np.ndarray
+    ) -> None:
+        """Each route detects households meeting its criteria; matured detections enter.
 
-    def _detect(self, ctx: PolicyContext, seen: list[Observation], route_u: np.ndarray) -> None:
-        """Each route detects households meeting its criteria; matured detections enter."""
+        A route looks at every household when it reaches most of them (or already sees them
+        all, the cadres), else only at the households it reaches this month.
+        """
         s = ctx.state
         threshold = ctx.monitoring_threshold
+        month = ctx.month_index
+        unregistered = ~self.registered_now
         for r, route in enumerate(ROUTES):
-            o = seen[r]
-            if route == "screening":
-                meets = o.rigid | o.sudden | (s.safety_net & ~self._on_dibao_seen)
+            reached = (route_u[r] < self._reach_below[r]) & unregistered
+            reached &= self._entry_month[r] < 0
+            rows: Rows = ALL if r == CADRE or self._coverages[r] >= 0.5 else np.flatnonzero(reached)
+            screening = route == "screening"
+            o = cadre if r == CADRE else seen.route(r, rows, income=not screening)
+            meets = o.rigid | o.sudden
+            if screening:
+                meets |= (s.safety_net & ~self._on_dibao_seen)[rows]
             else:
-                meets = (o.per_capita < threshold) | o.rigid | o.sudden
-            reached = route_u[r] < self._coverages[r]
-            new = meets & reached & ~self.registered_now & (self._pending[r] < 0)
-            self._pending[r][new] = self._delays[r]
+                meets |= o.per_capita < threshold
+            new = np.flatnonzero(meets & reached) if isinstance(rows, slice) else rows[meets]
+            self._entry_month[r, new] = month + self._delays[r]
         self._on_dibao_seen[:] = s.safety_net
+        due = self._entry_month == month
         entering = np.zeros(s.count, bool)
         for r, route in enumerate(ROUTES):
-            due = (self._pending[r] == 0) & ~entering
-            self.entries[route] += int(due.sum())
-            entering |= due
-        self._pending[:, entering] = -1
-        np.subtract(self._pending, self._pending > 0, out=self._pending)
-        self.registered_now |= entering
-        self.ever_registered |= entering
-        self.entered_month[entering] = ctx.month_index
-        self._months_above[entering] = 0
+            first = due[r] & ~entering
+            self.entries[route] += int(np.count_nonzero(first))
+            entering |= first
+        rows = np.flatnonzero(entering)
+        self._entry_month[:, rows] = -1
+        self.registered_now[rows] = True
+        self.ever_registered[rows] = True
+        self.entered_month[rows] = month
+        self._months_above[rows] = 0
 
     def _exit(
         self, ctx: PolicyContext, income: np.ndarray, cadre: Observation, verify_z: np.ndarray
@@ -332,9 +487,12 @@ class Monitoring(Policy[MonitoringConfig]):
         """Registered households above the threshold for ``exit_months`` are verified and leave."""
         s = ctx.state
         threshold = ctx.monitoring_threshold
-        safe = self.registered_now & (cadre.per_capita >= threshold) & ~cadre.rigid
-        np.multiply(self._months_above + 1, safe, out=self._months_above, casting="unsafe")
-        due = np.flatnonzero(self._months_above >= self.cfg.exit_months)
+        registered = np.flatnonzero(self.registered_now)
+        safe = (cadre.per_capita[registered] >= threshold) & ~cadre.rigid[registered]
+        months = (self._months_above[registered] + 1) * safe
+        self._months_above[:] = 0
+        self._months_above[registered] = months
+        due = registered[months >= self.cfg.exit_months]
         if due.size == 0:
             return
         sigma = self.cfg.income_error_sigma
@@ -347,32 +505,39 @@ class Monitoring(Policy[MonitoringConfig]):
         self._totals["exits"] += int(leaving.size)
         self._totals["verifications_failed"] += int((~passes).sum())
 
-    def _colour(self, ctx: PolicyContext, cadre: Observation) -> np.ndarray:
-        """Colours of registered households from the cadres' observation; the others green."""
-        low = cadre.per_capita < ctx.monitoring_threshold
-        colour = (low | cadre.sudden).astype(np.int8)  # YELLOW is 1
-        colour[low & cadre.sudden] = ORANGE
-        colour[(cadre.per_capita < ctx.line) | cadre.rigid] = RED
-        colour *= self.registered_now
+    @staticmethod
+    def _colour(ctx: PolicyContext, cadre: Observation, rows: np.ndarray) -> np.ndarray:
+        """Colours of registered households ``rows`` from the cadres' observation."""
+        per_capita, sudden = cadre.per_capita[rows], cadre.sudden[rows]
+        low = per_capita < ctx.monitoring_threshold
+        colour = (low | sudden).astype(np.int8)  # YELLOW is 1
+        colour[low & sudden] = ORANGE
+        colour[(per_capita < ctx.line) | cadre.rigid[rows]] = RED
         return colour
 
     def _assist(
         self,
         ctx: PolicyContext,
+        registered: np.ndarray,
         colour: np.ndarray,
         referral_u: np.ndarray,
         success_u: np.ndarray,
     ) -> None:
-        """Grants, placement referrals and dibao applications by colour (module docstring)."""
-        s, cfg = ctx.state, self.cfg
-        granted = (colour >= cfg.grant_from.value) & ~self._granted_this_year
-        granted &= colour > GREEN
-        self.pay(ctx, granted, cfg.relief_grant * self.intensity)
-        self._granted_this_year |= granted
-        self._totals["relief_grants"] += int(granted.sum())
+        """Grants, placement referrals and dibao applications by colour (module docstring).
 
-        wanting = (colour >= cfg.placement_from.value) & (colour > GREEN)
-        candidates = np.flatnonzero(wanting & (s.unemployed_migrants > 0))
+        ``registered``: the registered households (row indices, ascending); ``colour``: theirs.
+        """
+        s, cfg = ctx.state, self.cfg
+        coloured = colour > GREEN
+        granted = registered[
+            (colour >= cfg.grant_from.value) & coloured & ~self._granted_this_year[registered]
+        ]
+        self.pay(ctx, granted, cfg.relief_grant * self.intensity)
+        self._granted_this_year[granted] = True
+        self._totals["relief_grants"] += int(granted.size)
+
+        wanting = (colour >= cfg.placement_from.value) & coloured
+        candidates = registered[wanting & (s.unemployed_migrants[registered] > 0)]
         capacity = int(self._placement_capacity * self.intensity)
         slots = max(min(capacity - self._referrals_this_year, candidates.size), 0)
         referred = candidates[np.argsort(referral_u[candidates], kind="stable")[:slots]]
@@ -382,8 +547,12 @@ class Monitoring(Policy[MonitoringConfig]):
         self._totals["referrals"] += slots
         self._totals["placements"] += int(placed.size)
 
-        applying = (colour >= cfg.dibao_from.value) & (colour > GREEN) & ~s.safety_net
-        applying &= ~self._applied_this_year
+        applying = registered[
+            (colour >= cfg.dibao_from.value)
+            & coloured
+            & ~s.safety_net[registered]
+            & ~self._applied_this_year[registered]
+        ]
         s.safety_net[applying] = True
-        self._applied_this_year |= applying
-        self._dibao_applications += int(applying.sum())
+        self._applied_this_year[applying] = True
+        self._dibao_applications += int(applying.size)

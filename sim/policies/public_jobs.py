@@ -65,6 +65,7 @@ class PublicJobs(Policy[PublicJobsConfig]):
         lifted_people = int(s.size[s.initial_status == LIFTED].sum())
         self.capacity = cfg.jobs_per_1000_lifted_people * lifted_people / 1000
         self.posts = np.zeros(s.count, np.int16)  # posts held by the household's workers
+        self._holders = np.zeros(0, np.intp)  # households holding posts (posts only fall in a year)
         self.filled_by_year: list[int] = []
         self._post_months = 0
 
@@ -77,22 +78,28 @@ class PublicJobs(Policy[PublicJobsConfig]):
             self.rng, int(self.capacity * self.intensity), np.ones(candidates.size, bool)
         )
         self.posts[:] = np.bincount(candidates[chosen], minlength=s.count)
+        self._holders = np.flatnonzero(self.posts)
         self.filled_by_year.append(int(chosen.size))
         ctx.ledger.spend_overhead(self.name, chosen.size * self.cfg.admin_cost_per_post)
 
     def step(self, ctx: PolicyContext) -> None:
         """Vacate posts whose holders left; pay the month's wages."""
         s = ctx.state
-        np.minimum(self.posts, s.farm_workers + s.unemployed_migrants, out=self.posts)
-        holders = np.flatnonzero(self.posts)
-        wages = self.cfg.wage_monthly * self.posts[holders] * s.working_share(holders)
+        held = self._holders
+        posts = np.minimum(self.posts[held], s.farm_workers[held] + s.unemployed_migrants[held])
+        self.posts[held] = posts
+        kept = posts > 0
+        holders, posts = held[kept], posts[kept]
+        self._holders = holders
+        wages = self.cfg.wage_monthly * posts * s.working_share(holders)
         paid = wages > 0
         self.pay(ctx, holders[paid], wages[paid])
-        self._post_months += int(self.posts.sum())
+        self._post_months += int(posts.sum())
 
     def withdraw(self, ctx: PolicyContext) -> None:
         """The posts end."""
         self.posts[:] = 0
+        self._holders = np.zeros(0, np.intp)
 
     def metrics(self) -> dict[str, Any]:
         """Posts filled per year (mean) and post-months held over the run."""

@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.state import ALL, Rows
 from sim.params import bounded, probability
 from sim.policies.base import Policy, PolicyConfig, PolicyContext
 
@@ -78,6 +79,10 @@ class SafetyNet(Policy[SafetyNetConfig]):
         super().__init__(cfg, ctx)
         s = ctx.state
         self.extreme_hardship = s.workers == 0  # listed by civil affairs (特困)
+        # yuan per person per year each household is topped up to, by its listing
+        self._standard = np.where(
+            self.extreme_hardship, cfg.extreme_hardship_standard_per_capita, cfg.standard_per_capita
+        )
         self._observed_months = np.zeros((12, s.count))  # observed income, ring of 12 months
         self._months_recorded = 0
         self._error = np.ones(s.count)
@@ -99,9 +104,8 @@ class SafetyNet(Policy[SafetyNetConfig]):
         applies = self.rng.random(s.count) < cfg.take_up
         rejected = self.rng.random(s.count) < cfg.exclusion_error
         included = self.rng.random(s.count) < cfg.inclusion_error
-        everyone = np.arange(s.count)
-        self.review_per_capita = self.observed_per_capita(ctx, everyone)
-        eligible = self.eligible(ctx, everyone)
+        self.review_per_capita = self.observed_per_capita(ctx, ALL)
+        eligible = self._means_test(ctx, ALL, self.review_per_capita)
         enrolled = s.safety_net & ~self.extreme_hardship
         stays = enrolled & eligible
         joins = ~enrolled & eligible & applies & ~rejected
@@ -119,22 +123,22 @@ class SafetyNet(Policy[SafetyNetConfig]):
         """Review monitoring's applications, record the month, top observed income up."""
         s, cfg = ctx.state, self.cfg
         rejected_u = self.rng.random(s.count)
-        observed = (s.income_month + s.policy_transfers_month) * self._error
+        # Reviewed on the months recorded before this one, which is recorded after the review.
         self._review_applications(ctx, rejected_u)
-        standard = np.where(
-            self.extreme_hardship, cfg.extreme_hardship_standard_per_capita, cfg.standard_per_capita
-        )
-        gap = np.maximum(standard * s.size / 12 - observed, 0.0) * self.intensity
-        paid = s.safety_net & (gap > 0)
-        self.pay(ctx, paid, gap[paid])
-        self._observed_months[ctx.month_index % 12] = observed
+        observed = self._observed_months[ctx.month_index % 12]
+        np.add(s.income_month, s.policy_transfers_month, out=observed)
+        observed *= self._error
+        roll = np.flatnonzero(s.safety_net)  # the households on the roll (indices)
+        size = s.size[roll]
+        gap = np.maximum(self._standard[roll] * size / 12 - observed[roll], 0.0) * self.intensity
+        paid = gap > 0
+        self.pay(ctx, roll[paid], gap[paid])
         self._months_recorded += 1
-        self.ever_enrolled |= s.safety_net
-        on_roll = int(s.safety_net.sum())
-        self._enrolled_months += on_roll
-        self._people_months += int(s.size[s.safety_net].sum())
-        self._extreme_hardship_months += int((s.safety_net & self.extreme_hardship).sum())
-        ctx.ledger.spend_overhead(self.name, on_roll * cfg.admin_cost_per_household / 12)
+        self.ever_enrolled[roll] = True
+        self._enrolled_months += roll.size
+        self._people_months += int(size.sum())
+        self._extreme_hardship_months += int(np.count_nonzero(self.extreme_hardship[roll]))
+        ctx.ledger.spend_overhead(self.name, roll.size * cfg.admin_cost_per_household / 12)
 
     def withdraw(self, ctx: PolicyContext) -> None:
         """The programme ends: the roll is cleared."""
@@ -153,18 +157,22 @@ class SafetyNet(Policy[SafetyNetConfig]):
 
     # -- the means test -------------------------------------------------------------------
 
-    def observed_per_capita(self, ctx: PolicyContext, rows: np.ndarray) -> np.ndarray:
-        """Observed annual per-capita income of ``rows``: the last 12 observed months."""
+    def observed_per_capita(self, ctx: PolicyContext, rows: Rows) -> np.ndarray:
+        """Observed annual per-capita income of ``rows`` (indices or ``ALL``), last 12 months."""
         s = ctx.state
         if self._months_recorded >= 12:
             annual = self._observed_months[:, rows].sum(axis=0)
             return annual / s.size[rows]
         return s.per_capita_income[rows] * self._error[rows]
 
-    def eligible(self, ctx: PolicyContext, rows: np.ndarray) -> np.ndarray:
+    def eligible(self, ctx: PolicyContext, rows: Rows) -> np.ndarray:
         """The means test on observed income and declared savings, for ``rows``."""
+        return self._means_test(ctx, rows, self.observed_per_capita(ctx, rows))
+
+    def _means_test(self, ctx: PolicyContext, rows: Rows, per_capita: np.ndarray) -> np.ndarray:
+        """The means test of ``rows`` whose observed per-capita income is ``per_capita``."""
         s, cfg = ctx.state, self.cfg
-        income_ok = self.observed_per_capita(ctx, rows) < cfg.standard_per_capita
+        income_ok = per_capita < cfg.standard_per_capita
         assets_ok = s.savings[rows] / s.size[rows] < cfg.asset_limit_per_capita
         return income_ok & assets_ok
 
