@@ -25,12 +25,10 @@ runs carry a draw column. :func:`intervals_cover` says in one line what a sweep'
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +42,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.files import atomic_write, atomic_write_text
-from sim.studies.runs import STUDY_FILE, StudyError, read_study
+from sim.files import atomic_write_text
+from sim.studies.runs import STUDY_FILE, analysis_command, read_study, save_figure
 
 NODE = "robust"
 PAIR = ["draw", "seed"]
@@ -202,10 +200,7 @@ def plot_intervals(summary: pd.DataFrame, ax: Axes | None = None) -> Axes:
 
 
 def _save(figure: Figure, path: Path) -> None:
-    figure.tight_layout()
-    for suffix in (".png", ".svg"):
-        atomic_write(path.with_suffix(suffix), partial(figure.savefig, dpi=150))
-    plt.close(figure)
+    save_figure(figure, path)
 
 
 @dataclass
@@ -338,17 +333,7 @@ def analyse(sweep_dir: Path, plots: bool = True) -> RobustReport:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m sim.studies.robust SWEEP_DIR``: (re)build a robust comparison's outputs."""
-    parser = argparse.ArgumentParser(prog="python -m sim.studies.robust", description=__doc__)
-    parser.add_argument("sweep_dir", type=Path)
-    parser.add_argument("--no-plots", action="store_true", help="tables and report only")
-    args = parser.parse_args(argv)
-    try:
-        report = analyse(args.sweep_dir, plots=not args.no_plots)
-    except StudyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(report.describe())
-    return 0
+    return analysis_command("python -m sim.studies.robust", __doc__, analyse, argv)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ and ``sweep.json`` (wall time of the last launch). The runs themselves are read 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -70,3 +71,44 @@ def read_study(sweep_dir: Path, node: str) -> tuple[dict[str, Any], pd.DataFrame
             f"with hydra.sweep.dir={sweep_dir} to finish them"
         )
     return study, table
+
+
+def save_figure(figure: Any, path: Path) -> None:
+    """Write ``figure`` as ``path``.png and ``path``.svg (atomically), then close it."""
+    from functools import partial
+
+    import matplotlib.pyplot as plt
+
+    from sim.files import atomic_write
+
+    figure.tight_layout()
+    for suffix in (".png", ".svg"):
+        atomic_write(path.with_suffix(suffix), partial(figure.savefig, dpi=150))
+    plt.close(figure)
+
+
+def analysis_command(
+    prog: str, description: str | None, analyse: Any, argv: Sequence[str] | None
+) -> int:
+    """``python -m PROG SWEEP_DIR [--no-plots]``: rebuild a study's outputs; the exit status.
+
+    Args:
+        prog: the command's name, for its help.
+        description: the help text (the module docstring).
+        analyse: ``analyse(sweep_dir, plots=...)`` returning a report with ``describe()``.
+        argv: the arguments (default: the command line's).
+    """
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    parser.add_argument("sweep_dir", type=Path)
+    parser.add_argument("--no-plots", action="store_true", help="tables and report only")
+    args = parser.parse_args(argv)
+    try:
+        report = analyse(args.sweep_dir, plots=not args.no_plots)
+    except StudyError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    print(report.describe())
+    return 0

@@ -34,12 +34,10 @@ enables) gets exactly zero: its runs are bit-identical.
 
 from __future__ import annotations
 
-import argparse
 import math
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +51,8 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.files import atomic_write, atomic_write_text
-from sim.studies.runs import StudyError, read_study
+from sim.files import atomic_write_text
+from sim.studies.runs import analysis_command, read_study, save_figure
 
 NODE = "sensitivity"
 OUTCOME_KINDS = (
@@ -278,12 +276,8 @@ def plot_sobol(indices: pd.DataFrame, outcome: str, ax: Axes | None = None) -> A
 
 
 def _save(ax: Axes, path: Path) -> None:
-    figure = ax.figure
-    assert isinstance(figure, Figure)
-    figure.tight_layout()
-    for suffix in (".png", ".svg"):
-        atomic_write(path.with_suffix(suffix), partial(figure.savefig, dpi=150))
-    plt.close(figure)
+    assert isinstance(ax.figure, Figure)
+    save_figure(ax.figure, path)
 
 
 @dataclass
@@ -416,17 +410,7 @@ def analyse(sweep_dir: Path, plots: bool = True) -> SensitivityReport:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m sim.studies.sensitivity SWEEP_DIR``: (re)build a study's indices and report."""
-    parser = argparse.ArgumentParser(prog="python -m sim.studies.sensitivity", description=__doc__)
-    parser.add_argument("sweep_dir", type=Path)
-    parser.add_argument("--no-plots", action="store_true", help="tables and report only")
-    args = parser.parse_args(argv)
-    try:
-        report = analyse(args.sweep_dir, plots=not args.no_plots)
-    except StudyError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(report.describe())
-    return 0
+    return analysis_command("python -m sim.studies.sensitivity", __doc__, analyse, argv)
 
 
 if __name__ == "__main__":
