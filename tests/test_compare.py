@@ -201,6 +201,7 @@ def test_failed_and_missing_runs_are_listed_and_the_rest_used(tmp_path):
     assert "Runs used: **7** of 10 planned (1 failed, 2 missing)" in text
     assert "job 3 (policy=none seed=3), `3`: RuntimeError: job 3 broke" in text
     assert "job 7 (policy=all seed=2), no folder" in text
+    assert "Intervals cover seed noise only" in text  # an ordinary sweep: no parameter draws
 
 
 def test_a_sweep_without_finished_runs_still_reports_its_failures(tmp_path):

@@ -130,6 +130,12 @@ class CompareError(RuntimeError):
     """No report can be written (no runs, several sweeps, bad baseline, unwritable output)."""
 
 
+SEED_NOISE_ONLY = (
+    "Intervals cover seed noise only: every parameter at its configured value; the declared"
+    " parameter uncertainty (docs/uncertainty.md) is not in them."
+)
+
+
 def split_override(override: str) -> tuple[str, str]:
     """``"+a.b=1"`` -> ``("a.b", "1")``; the ``+``, ``++`` and ``~`` prefixes are dropped."""
     key, _, value = override.partition("=")
@@ -856,6 +862,8 @@ def _write(out: Path, sweep: Sweep, summary: pd.DataFrame | None, plots: bool) -
             "differences. Relapse events count each fall of an initially lifted household below "
             "the line at a December assessment (a household that recovers and falls again "
             "counts twice). Full table: `summary.csv`; one row per run: `runs.csv`.",
+            "",
+            SEED_NOISE_ONLY,
             "",
             *_headline_table(summary),
         ]

@@ -42,6 +42,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from sim.analysis.compare import SEED_NOISE_ONLY
 from sim.files import atomic_write_text
 from sim.studies.runs import STUDY_FILE, analysis_command, read_study, save_figure
 
@@ -153,10 +154,7 @@ def intervals_cover(sweep_dir: Path) -> str:
             f"Intervals cover parameter uncertainty ({study['draws']} draws {source})"
             f" and seed noise ({len(study['seeds'])} seeds per draw), paired over draw and seed."
         )
-    return (
-        "Intervals cover seed noise only: every parameter at its configured value; the declared"
-        " parameter uncertainty (docs/uncertainty.md) is not in them."
-    )
+    return SEED_NOISE_ONLY
 
 
 def plot_ranks(summary: pd.DataFrame, ranks: pd.DataFrame, ax: Axes | None = None) -> Axes:
