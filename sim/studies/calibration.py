@@ -1,0 +1,365 @@
+"""Calibration: history matching with Gaussian-process emulators, then a posterior.
+
+The model is fitted to observed statistics (``configs/calibration/targets.yaml``, read by
+:mod:`sim.studies.targets`) by varying declared uncertain parameters within their prior ranges
+(``configs/uncertainty/default.yaml``). Every design is made in the unit hypercube (one column per
+parameter) and mapped to values through the declared distributions, so a uniform density on the
+hypercube is the declared prior.
+
+The method (docs/calibration.md gives the reasons for it):
+
+1. **Waves of history matching.** Wave 1 runs a Latin hypercube of points. After each wave a
+   Gaussian-process emulator per target is fitted to every point run so far (mean over seeds;
+   scikit-learn, an anisotropic squared-exponential kernel plus a white-noise term that takes the
+   seeds' noise). A point's *implausibility* for a target is
+   ``|emulated - observed| / sqrt(emulator variance + observation variance + discrepancy
+   variance)``; a point is *not ruled out yet* (NROY) when its largest implausibility over the
+   fitted targets is at most ``cutoff`` (3, Pukelsheim's three-sigma rule) under every emulator so
+   far. The next wave runs a space-filling (greedy maximin) subset of NROY candidates.
+2. **Posterior.** The last emulators give a Gaussian likelihood of the observations at any point;
+   the posterior is the prior restricted to NROY reweighted by that likelihood (importance
+   sampling with many candidates: cheap, the emulators stand in for the model). Its effective
+   sample size is reported.
+3. **Check.** The model itself runs on draws from the posterior: the fit table compares those
+   runs with the observations, for the fitted targets and the held-out ones alike.
+
+The observation's interval ``[low, high]`` is read as a central 95% interval
+(``sigma = (high - low) / 3.92``); the discrepancy is ``discrepancy x |observed|`` (a share of
+the observed value: the model is a simplification, an assumption stated in the docs).
+
+:func:`calibrate` runs the method with any ``simulate(wave, unit_points)`` function: the study's
+sweeper launches model runs through Hydra's launcher; the tests pass a toy model with a known
+posterior through the same code.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+Z95 = 1.959964  # the observation's [low, high] is a central 95% interval
+Simulate = Callable[[int, np.ndarray], np.ndarray]
+"""``simulate(wave, unit)``: values of shape (points, seeds, targets); NaN where a run failed."""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """An observed statistic the model is compared with.
+
+    Attributes:
+        name: the target's name.
+        observed: the observed value (the statistic's unit).
+        low: lower end of the observation's central 95% interval.
+        high: upper end of the observation's central 95% interval.
+        fit: True for a target the calibration fits; False for one held out to check the fit.
+    """
+
+    name: str
+    observed: float
+    low: float
+    high: float
+    fit: bool = True
+
+    @property
+    def sigma(self) -> float:
+        """Standard deviation of the observation (half the interval over 1.96)."""
+        return (self.high - self.low) / (2 * Z95)
+
+
+@dataclass(frozen=True)
+class MatchSettings:
+    """Settings of the method (the study's ``calibration:`` node gives the defaults' reasons).
+
+    Attributes:
+        cutoff: largest implausibility of a point not ruled out (3: three-sigma rule).
+        discrepancy: model discrepancy as a share of the observed value (standard deviation).
+        candidates: prior candidates drawn at a time to find a wave's NROY points.
+        posterior_candidates: NROY candidates sought for the posterior (drawn 50,000 at a time,
+            at most ten times).
+        seed: seed of the designs, candidates and resampling.
+    """
+
+    cutoff: float = 3.0
+    discrepancy: float = 0.05
+    candidates: int = 10_000
+    posterior_candidates: int = 20_000
+    seed: int = 0
+
+
+class Emulator:
+    """One Gaussian process per target, fitted on unit-hypercube points.
+
+    Args:
+        unit: points (n, d) in [0, 1].
+        values: outcomes (n, targets); NaN values (failed runs) are left out of that target's fit.
+        seed: seed of the optimiser's restarts.
+    """
+
+    def __init__(self, unit: np.ndarray, values: np.ndarray, seed: int) -> None:
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.gaussian_process import GaussianProcessRegressor
+        from sklearn.gaussian_process.kernels import RBF, ConstantKernel, WhiteKernel
+
+        dims = unit.shape[1]
+        self.models = []
+        for column in values.T:
+            ok = np.isfinite(column)
+            if ok.sum() < 2:
+                raise ValueError("an emulator needs at least two finished runs per target")
+            kernel = ConstantKernel(1.0, (1e-3, 1e3)) * RBF(
+                np.full(dims, 0.5), (1e-2, 1e2)
+            ) + WhiteKernel(1e-2, (1e-8, 1.0))
+            model = GaussianProcessRegressor(
+                kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed
+            )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(unit[ok], column[ok])
+            self.models.append(model)
+
+    def predict(self, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Emulated means and variances (points, targets), the white noise included."""
+        means = np.empty((len(unit), len(self.models)))
+        variances = np.empty_like(means)
+        for first in range(0, len(unit), 5_000):  # bounded memory: (training runs x 5,000) floats
+            rows = slice(first, first + 5_000)
+            for j, model in enumerate(self.models):
+                mean, std = model.predict(unit[rows], return_std=True)
+                means[rows, j], variances[rows, j] = mean, std**2
+        return means, variances
+
+
+def _variances(targets: list[Observation], settings: MatchSettings) -> np.ndarray:
+    """Observation plus discrepancy variance of each target."""
+    return np.array([t.sigma**2 + (settings.discrepancy * abs(t.observed)) ** 2 for t in targets])
+
+
+def implausibility(
+    emulator: Emulator, unit: np.ndarray, targets: list[Observation], settings: MatchSettings
+) -> np.ndarray:
+    """Largest implausibility over the fitted targets of each point (points,)."""
+    mean, variance = emulator.predict(unit)
+    fitted = np.array([t.fit for t in targets])
+    observed = np.array([t.observed for t in targets])
+    scale = np.sqrt(variance + _variances(targets, settings))
+    distance = np.abs(mean - observed) / scale
+    return distance[:, fitted].max(axis=1)
+
+
+def log_likelihood(
+    emulator: Emulator, unit: np.ndarray, targets: list[Observation], settings: MatchSettings
+) -> np.ndarray:
+    """Gaussian log-likelihood of the fitted observations at each point (points,)."""
+    mean, variance = emulator.predict(unit)
+    fitted = np.array([t.fit for t in targets])
+    observed = np.array([t.observed for t in targets])
+    total = (variance + _variances(targets, settings))[:, fitted]
+    residual = (mean - observed)[:, fitted]
+    return -0.5 * np.sum(residual**2 / total + np.log(2 * math.pi * total), axis=1)
+
+
+def latin_hypercube(points: int, dims: int, seed: int) -> np.ndarray:
+    """A Latin hypercube of ``points`` in ``dims`` dimensions (scipy's sampler)."""
+    from scipy.stats import qmc
+
+    return np.asarray(qmc.LatinHypercube(d=dims, seed=seed).random(points))
+
+
+def maximin_subset(candidates: np.ndarray, points: int, rng: np.random.Generator) -> np.ndarray:
+    """``points`` candidates chosen greedily, each farthest from those already chosen."""
+    if len(candidates) <= points:
+        return candidates.copy()
+    chosen = [int(rng.integers(len(candidates)))]
+    distance = np.linalg.norm(candidates - candidates[chosen[0]], axis=1)
+    for _ in range(points - 1):
+        chosen.append(int(np.argmax(distance)))
+        distance = np.minimum(distance, np.linalg.norm(candidates - candidates[chosen[-1]], axis=1))
+    return candidates[chosen]
+
+
+@dataclass
+class NotRuledOut:
+    """Prior candidates that no emulator so far rules out.
+
+    Attributes:
+        unit: the NROY candidates (or, when none is left, the least implausible ones).
+        share: share of prior candidates not ruled out (an estimate of NROY's prior mass).
+        matched: False when no candidate met the cutoff (the least implausible are used).
+    """
+
+    unit: np.ndarray
+    share: float
+    matched: bool
+
+
+def not_ruled_out(
+    emulators: list[Emulator],
+    targets: list[Observation],
+    settings: MatchSettings,
+    rng: np.random.Generator,
+    wanted: int,
+    draw: int,
+) -> NotRuledOut:
+    """Draw prior candidates (``draw`` at a time, at most ten times) until ``wanted`` are NROY."""
+    dims = emulators[0].models[0].n_features_in_
+    kept, drawn = [], 0
+    least: tuple[np.ndarray, np.ndarray] | None = None
+    for _ in range(10):
+        unit = rng.random((draw, dims))
+        worst = np.max([implausibility(e, unit, targets, settings) for e in emulators], axis=0)
+        drawn += draw
+        kept.append(unit[worst <= settings.cutoff])
+        order = np.argsort(worst)[:wanted]
+        if least is None:
+            least = (unit[order], worst[order])
+        else:
+            pool = np.concatenate([least[0], unit[order]])
+            scores = np.concatenate([least[1], worst[order]])
+            best = np.argsort(scores)[:wanted]
+            least = (pool[best], scores[best])
+        if sum(len(k) for k in kept) >= wanted:
+            break
+    found = np.concatenate(kept)
+    if len(found):
+        return NotRuledOut(found, len(found) / drawn, matched=True)
+    assert least is not None
+    return NotRuledOut(least[0], 0.0, matched=False)
+
+
+@dataclass
+class Wave:
+    """One wave's runs.
+
+    Attributes:
+        number: 0, 1, ... in the order run; the check wave comes last.
+        kind: ``history_matching`` or ``check``.
+        unit: the wave's points (points, dims) in the unit hypercube.
+        values: the runs' statistics (points, seeds, targets).
+        nroy_share: share of the prior not ruled out when the wave was chosen (1 for wave 0).
+        matched: False when no candidate met the cutoff before this wave.
+    """
+
+    number: int
+    kind: str
+    unit: np.ndarray
+    values: np.ndarray
+    nroy_share: float = 1.0
+    matched: bool = True
+
+
+@dataclass
+class Calibration:
+    """What :func:`calibrate` found.
+
+    Attributes:
+        waves: the waves run, the check wave last.
+        posterior_unit: posterior candidates (m, dims) in the unit hypercube.
+        weights: their normalised importance weights (m,).
+        nroy_share: share of the prior not ruled out by the last emulators.
+        matched: False when no candidate met the cutoff at the end (the least implausible used).
+    """
+
+    waves: list[Wave]
+    posterior_unit: np.ndarray
+    weights: np.ndarray
+    nroy_share: float
+    matched: bool
+    emulators: list[Emulator] = field(default_factory=list, repr=False)
+
+    @property
+    def ess(self) -> float:
+        """Effective sample size of the weights (Kish)."""
+        return float(self.weights.sum() ** 2 / np.sum(self.weights**2))
+
+    @property
+    def check(self) -> Wave:
+        """The wave run on posterior draws."""
+        return self.waves[-1]
+
+
+def split_budget(budget: int, seeds: int, waves: int, check_share: float) -> list[int]:
+    """Points per history-matching wave, then the check wave's, from ``budget`` simulations.
+
+    Raises:
+        ValueError: the budget leaves fewer than two points for a wave.
+    """
+    points = budget // seeds
+    check = max(2, round(points * check_share))
+    matching = points - check
+    if waves < 1 or matching < 2 * waves:
+        raise ValueError(
+            f"{budget} simulations on {seeds} seed(s) give {points} points: need at least "
+            f"{2 * max(waves, 1) + 2} for {waves} wave(s) of two points and a check of two"
+        )
+    sizes = [matching // waves] * waves
+    sizes[0] += matching - sum(sizes)
+    return [*sizes, check]
+
+
+def _resample(weights: np.ndarray, draws: int, rng: np.random.Generator) -> np.ndarray:
+    """Row numbers of ``draws`` systematic resamples with probability proportional to weight."""
+    cumulative = np.cumsum(weights / weights.sum())
+    cumulative[-1] = 1.0
+    return np.searchsorted(cumulative, (rng.random() + np.arange(draws)) / draws, side="right")
+
+
+def calibrate(
+    simulate: Simulate,
+    targets: list[Observation],
+    dims: int,
+    sizes: list[int],
+    settings: MatchSettings,
+) -> Calibration:
+    """History-match, weigh the posterior, then check it with the model (module docstring).
+
+    Args:
+        simulate: runs the model at unit-hypercube points: ``simulate(wave, unit)`` gives values
+            (points, seeds, targets) in the order of ``targets``, NaN for a failed run.
+        targets: the observations, fitted and held out.
+        dims: number of calibrated parameters.
+        sizes: points of each history-matching wave, then of the check wave
+            (:func:`split_budget`).
+        settings: the method's settings.
+    """
+    rng = np.random.default_rng(settings.seed)
+    waves: list[Wave] = []
+    emulators: list[Emulator] = []
+    region = NotRuledOut(np.empty((0, dims)), 1.0, matched=True)
+    for number, points in enumerate(sizes[:-1]):
+        if number == 0:
+            unit = latin_hypercube(points, dims, settings.seed)
+        else:
+            region = not_ruled_out(
+                emulators, targets, settings, rng, wanted=20 * points, draw=settings.candidates
+            )
+            unit = maximin_subset(region.unit, points, rng)
+        values = simulate(number, unit)
+        waves.append(Wave(number, "history_matching", unit, values, region.share, region.matched))
+        every_unit = np.concatenate([w.unit for w in waves])
+        every_mean = np.concatenate([np.nanmean(w.values, axis=1) for w in waves])
+        emulators.append(Emulator(every_unit, every_mean, settings.seed))
+
+    final = not_ruled_out(
+        emulators, targets, settings, rng, wanted=settings.posterior_candidates, draw=50_000
+    )
+    log_weight = log_likelihood(emulators[-1], final.unit, targets, settings)
+    weights = np.exp(log_weight - log_weight.max())
+    weights /= weights.sum()
+    check_unit = final.unit[_resample(weights, sizes[-1], rng)]
+    values = simulate(len(waves), check_unit)
+    waves.append(Wave(len(waves), "check", check_unit, values, final.share, final.matched))
+    return Calibration(waves, final.unit, weights, final.share, final.matched, emulators)
+
+
+def weighted_quantiles(
+    values: np.ndarray, weights: np.ndarray, quantiles: list[float]
+) -> np.ndarray:
+    """Quantiles of ``values`` (m,) under normalised ``weights`` (m,)."""
+    order = np.argsort(values)
+    cumulative = np.cumsum(weights[order])
+    cumulative /= cumulative[-1]
+    return np.interp(quantiles, cumulative - weights[order] / 2, values[order])
