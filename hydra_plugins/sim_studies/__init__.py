@@ -14,3 +14,7 @@ class SensitivitySweeper(sweeper.SensitivitySweeper):
 
 class RobustSweeper(sweeper.RobustSweeper):
     """Robust comparison as a sweep: ``hydra.sweeper._target_`` of robust_comparison.yaml."""
+
+
+class CalibrationSweeper(sweeper.CalibrationSweeper):
+    """Calibration as a sweep: ``hydra.sweeper._target_`` of experiments/calibration.yaml."""

@@ -24,6 +24,9 @@ from sim.outcomes import CAUSES, MEASURES, SHOCK_CAUSES, YearCounts, annual_reco
 from sim.policies import build_policies
 from sim.policies.base import Policy, PolicyContext
 
+WAGE_POLICIES = ("workshops", "public_jobs")
+"""Policies whose payments are wages for work (counted as wage income in the calibration)."""
+
 
 class Household(mesa.Agent):
     """A view onto row ``row`` of the model's household arrays.
@@ -121,6 +124,16 @@ class PovertyModel(mesa.Model):
             cfg.population.consumption_floor_ratio * self.line / 12 * s.size
         )
         self._initially_lifted = s.initial_status == LIFTED
+        # For the calibration figures of the time series (docs/calibration.md): the initially
+        # lifted households' rows, their people and the county's people. (Sums over gathered
+        # rows: np.dot would use the BLAS threads, sum(where=) is slow.)
+        self._lifted_rows = np.flatnonzero(self._initially_lifted)
+        self._lifted_people = int(s.size[self._lifted_rows].sum())
+        self._people = int(s.size.sum())
+        self._lifted_policy_wages_to_date = 0.0  # what WAGE_POLICIES paid lifted households
+        self._wage_figures: dict[str, float] = {}
+        self._people_hit_by_disaster = 0
+        self._income_median = people_median(s.per_capita_income, s.size)  # 2020 incomes
         # Per measure: ever relapsed; per household, headline: relapse events, years at risk;
         # below the line on market income alone in some year (for the targeting errors).
         self.ever_relapsed = {m: np.zeros(s.count, bool) for m in MEASURES}
@@ -285,6 +298,7 @@ class PovertyModel(mesa.Model):
             repair[hit] = severity / c.disaster_severity_mean * per_person * s.size[hit]
         s.expense_month[hit] += repair[hit]
         s.loss_disaster_ytd[hit] += repair[hit]
+        self._people_hit_by_disaster = int(s.size[hit].sum())
         self._month_stats.update(
             disaster_villages=int(struck.sum()),
             households_hit_by_disaster=len(hit),
@@ -317,6 +331,33 @@ class PovertyModel(mesa.Model):
         """The month's income at this year's prices (:meth:`HouseholdState.earn_month`)."""
         assert self.year_draws is not None
         self.state.earn_month(self.year_draws)
+        self._wage_figures = self._wages_earned()
+
+    def _wages_earned(self) -> dict[str, float]:
+        """The month's wages, and who earned them, at the year's earnings level (yuan a month).
+
+        ``migrant_workers``: employed migrants in the county; ``migrant_wage_yuan``: their whole
+        wages (before the remittance share; a wage rate: sick leave is not deducted);
+        ``lifted_wage_workers``: workers of the initially lifted households in local wage jobs or
+        employed as migrants; ``lifted_wage_income_yuan``: their local wages plus remittances as
+        :meth:`HouseholdState.earn_month` paid them (on the household's working share).
+        """
+        s, rows = self.state, self._lifted_rows
+        migrant_wages = s.migrant_workers * s.migrant_wage
+        local, migrants = s.local_workers[rows], s.migrant_workers[rows]
+        level = s.earnings_level[rows]
+        sick = np.flatnonzero(s.sick_workers[rows])  # a few households
+        level[sick] *= s.working_share(rows[sick])
+        wages = local * s.local_wage[rows]
+        wages += migrant_wages[rows] * s.remittance_share[rows]
+        wages *= level
+        migrant_wages *= s.earnings_level
+        return {
+            "migrant_workers": int(s.migrant_workers.sum()),
+            "migrant_wage_yuan": float(migrant_wages.sum()) / 12,
+            "lifted_wage_workers": int(local.sum()) + int(migrants.sum()),
+            "lifted_wage_income_yuan": float(wages.sum()) / 12,
+        }
 
     def _close_month(self) -> None:
         """Pay shock expenses and consumption from savings, book the month, count down sickness.
@@ -363,9 +404,44 @@ class PovertyModel(mesa.Model):
             policy_spending_yuan=self.ledger.month_spending,
             downturn=bool(self.year_draws.downturn) if self.year_draws else False,
         )
+        stats.update(self._calibration_month())
         self._year_cost += self.ledger.month_spending
         self.ledger.month_spending = 0.0
         self.monthly.append(stats)
+
+    def _calibration_month(self) -> dict[str, float]:
+        """The month's figures for the calibration targets (docs/calibration.md), at its close.
+
+        ``people`` and ``lifted_people``: the county's and the initially lifted households'
+        people; ``lifted_income_yuan``: the month's income (``income`` measure: market income
+        plus policy payments) of the initially lifted households; the wage figures of
+        :meth:`_wages_earned`; ``lifted_policy_wage_yuan``: what :data:`WAGE_POLICIES` paid the
+        initially lifted households this month; ``safety_net_people``: people in households on
+        the safety-net roll (``state.safety_net``, dibao and 特困; without the safety_net policy
+        the 2020 roll, which nobody pays); ``people_hit_by_disaster``: people in the households
+        of villages struck this month; ``income_per_capita_median``: the people-weighted median
+        per-capita income (``income`` measure, :func:`people_median`) of the last complete year,
+        the 2020 incomes until the first December (from December on, that year's). Money in
+        yuan.
+        """
+        s, received = self.state, self.ledger.received_by
+        rows = self._lifted_rows
+        paid = sum(float(received[name][rows].sum()) for name in WAGE_POLICIES if name in received)
+        policy_wages = paid - self._lifted_policy_wages_to_date
+        self._lifted_policy_wages_to_date = paid
+        lifted_income = s.income_month[rows] + s.policy_transfers_month[rows]
+        if self.month_of_year == 11:  # the year is complete (assessed right after)
+            self._income_median = people_median(s.income_ytd / s.size, s.size)
+        return {
+            "people": self._people,
+            "lifted_people": self._lifted_people,
+            "lifted_income_yuan": float(lifted_income.sum()),
+            **self._wage_figures,
+            "lifted_policy_wage_yuan": policy_wages,
+            "safety_net_people": int((s.size * s.safety_net).sum()),
+            "people_hit_by_disaster": self._people_hit_by_disaster,
+            "income_per_capita_median": self._income_median,
+        }
 
     def _assess_year(self) -> None:
         """Annual assessment under both measures (:mod:`sim.outcomes`); status by the headline."""
@@ -514,6 +590,20 @@ class PovertyModel(mesa.Model):
                 "exclusion_error": share(int((relapsed & ~recipients).sum()), int(relapsed.sum())),
             }
         return result
+
+
+def people_median(per_capita: np.ndarray, size: np.ndarray) -> float:
+    """The people-weighted median of per-capita income (yuan per person per year).
+
+    The smallest household per-capita income ``y`` such that the people of households with
+    per-capita income at most ``y`` are at least half of all people (the median person's
+    household income per person, as the statistics bureau's median); 0.0 for no people.
+    """
+    people = np.repeat(per_capita, size)  # one entry per person
+    if not people.size:
+        return 0.0
+    middle = (people.size + 1) // 2 - 1  # the ceil(people / 2)-th person in income order
+    return float(np.partition(people, middle)[middle])
 
 
 HOUSEHOLD_TYPES = ("farm", "local_wage", "migrant", "no_worker")

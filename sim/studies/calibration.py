@@ -1,6 +1,6 @@
 """Calibration: history matching with Gaussian-process emulators, then a posterior.
 
-The model is fitted to observed statistics (``configs/calibration/targets.yaml``, read by
+The model is fitted to observed statistics (``configs/targets/calibration.yaml``, read by
 :mod:`sim.studies.targets`) by varying declared uncertain parameters within their prior ranges
 (``configs/uncertainty/default.yaml``). Every design is made in the unit hypercube (one column per
 parameter) and mapped to values through the declared distributions, so a uniform density on the

@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 POLICY_GROUP = "policy"
 CONFIGURED = "configured"  # scenario label of runs that keep the configured policies
 METHODS = ("morris", "sobol")
+CALIBRATION_METHODS = ("history_matching",)
 
 
 @dataclass
@@ -89,6 +90,25 @@ class RobustSettings:
 
 
 @dataclass
+class CalibrationSettings:
+    """``calibration:`` of ``experiments/calibration.yaml`` (defaults and meaning there)."""
+
+    method: str
+    budget: int
+    parameters: list[str] | None
+    waves: int
+    seeds: list[int]
+    policy: str
+    cutoff: float
+    discrepancy: float
+    check_share: float
+    posterior_candidates: int
+    targets: str | None
+    design_seed: int
+    uncertainty: str | None
+
+
+@dataclass
 class Plan:
     """A study's runs: the design points, which run each (point, scenario, seed) is, and why."""
 
@@ -109,7 +129,7 @@ def read_settings(node: str, raw: Any, kind: type) -> Any:
         key = getattr(exc, "full_key", None) or ""
         reason = str(exc).splitlines()[0]
         raise ConfigError(f"{node}.{key}: {reason}" if key else f"{node}: {reason}") from None
-    for name in ("trajectories", "levels", "samples", "draws"):
+    for name in ("trajectories", "levels", "samples", "draws", "budget", "waves"):
         least = 2 if name in ("levels", "trajectories") else 1  # sigma needs two trajectories
         if hasattr(settings, name) and getattr(settings, name) < least:
             raise ConfigError(f"{node}.{name}={getattr(settings, name)}: must be at least {least}")
@@ -408,6 +428,195 @@ class RobustSweeper(StudySweeper):
         from sim.studies.robust import analyse
 
         return analyse(sweep_dir).describe()
+
+
+class CalibrationSweeper(StudySweeper):
+    """History matching then a posterior (:mod:`sim.studies.calibration`), wave by wave.
+
+    Unlike the other studies, a wave's points depend on the runs of the waves before it, so the
+    runs are planned and launched one wave at a time; job numbers continue from wave to wave, so
+    the same command with ``hydra.sweep.dir`` of an interrupted calibration finds every finished
+    run in its folder again, and the waves (deterministic given the runs) come out the same.
+    """
+
+    node = "calibration"
+
+    def read(self, config: DictConfig) -> CalibrationSettings:
+        """``calibration:`` settings, checked."""
+        s: CalibrationSettings = read_settings(
+            self.node, config.get(self.node), CalibrationSettings
+        )
+        if s.method not in CALIBRATION_METHODS:
+            allowed = ", ".join(CALIBRATION_METHODS)
+            raise ConfigError(f"calibration.method={s.method}: allowed {allowed}")
+        for name, ok, allowed in (
+            ("cutoff", s.cutoff > 0, "> 0"),
+            ("discrepancy", s.discrepancy >= 0, ">= 0"),
+            ("check_share", 0 < s.check_share < 1, "in (0, 1)"),
+            ("posterior_candidates", s.posterior_candidates >= 100, ">= 100"),
+        ):
+            if not ok:
+                raise ConfigError(f"calibration.{name}={getattr(s, name)}: must be {allowed}")
+        return s
+
+    def sweep(self, arguments: list[str]) -> Any:
+        """Run the waves through the launcher, then write calibration/ (fit, posterior, report)."""
+        from sim.studies.calibration import MatchSettings, Observation, calibrate, split_budget
+        from sim.studies.calibration_report import analyse, write_posterior
+        from sim.studies.runs import STUDY_FILE, SWEEP_FILE, StudyError
+        from sim.studies.targets import load_targets
+
+        assert self.config is not None and self.hydra_context is not None
+        s: CalibrationSettings = self.settings
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        try:
+            base = self._shared_overrides(arguments)
+            params = self._parameters(s.parameters, s.uncertainty)
+            targets = load_targets(s.targets)
+            try:
+                sizes = split_budget(s.budget, len(s.seeds), s.waves, s.check_share)
+            except ValueError as exc:
+                raise ConfigError(f"calibration.budget={s.budget}: {exc}") from None
+            varied = {p.key for p in params}
+            clash = [o for o in base if o.split("=", 1)[0].lstrip("+~") in varied]
+            if clash:
+                raise ConfigError(f"{clash[0]}: the calibration varies this parameter")
+            first = int(self.config.start_year)
+            last = first + int(self.config.years) - 1
+            for t in targets:
+                if not first <= t.year <= last:
+                    raise ConfigError(
+                        f"years={self.config.years}: target {t.name} is for {t.year}, outside "
+                        f"the simulated {first}-{last}"
+                    )
+            if not any(t.use == "fit" for t in targets):
+                raise ConfigError("calibration.targets: no target has use: fit")
+        except ConfigError as exc:
+            _stop(exc)
+        folder = sweep_dir / self.node
+        folder.mkdir(parents=True, exist_ok=True)
+        study = {
+            "study": self.node,
+            **{f.name: getattr(s, f.name) for f in fields(s)},
+            "parameters": self._describe(params),
+            "targets": [asdict(t) for t in targets],
+            "sizes": sizes,
+        }
+        atomic_write_text(folder / STUDY_FILE, json.dumps(study, indent=1) + "\n")
+        observations = [
+            Observation(t.name, t.observed, t.low, t.high, t.use == "fit") for t in targets
+        ]
+        waves = _WaveRunner(self, base, params, targets, sweep_dir)
+        settings = MatchSettings(
+            cutoff=s.cutoff,
+            discrepancy=s.discrepancy,
+            posterior_candidates=s.posterior_candidates,
+            seed=s.design_seed,
+        )
+        started = time.perf_counter()
+        try:
+            result = calibrate(waves, observations, len(params), sizes, settings)
+        except ValueError as exc:  # too few finished runs to fit an emulator
+            self._fail(f"{exc}; see the runs' error.json files in {sweep_dir}")
+        record = {"runs": len(waves.runs), "wall_time_s": round(time.perf_counter() - started, 1)}
+        atomic_write_text(folder / SWEEP_FILE, json.dumps(record, indent=1) + "\n")
+        write_posterior(folder, result, params)
+        try:
+            report = analyse(sweep_dir)
+        except StudyError as exc:
+            self._fail(str(exc))
+        print(report.describe())
+        if report.failed:
+            self._fail(f"{report.failed} runs failed; their error.json files are in {sweep_dir}")
+        return waves.returns
+
+    def _fail(self, line: str) -> NoReturn:
+        """One line on stderr, the sweep's callbacks, exit status 1."""
+        assert self.hydra_context is not None and self.config is not None
+        print(f"{self.node}: {line}", file=sys.stderr)
+        self.hydra_context.callbacks.on_multirun_end(config=self.config)
+        sys.exit(1)
+
+
+class _WaveRunner:
+    """``simulate(wave, unit)`` of :func:`sim.studies.calibration.calibrate`: a wave's model runs.
+
+    Each point runs under the calibration's policy preset on every seed; the plan, jobs and design
+    files grow by the wave before it is launched, so that the sweep folder always describes every
+    run launched so far.
+    """
+
+    def __init__(
+        self,
+        sweeper: CalibrationSweeper,
+        base: list[str],
+        params: list[Uncertain],
+        targets: list[Any],
+        sweep_dir: Path,
+    ) -> None:
+        self.sweeper, self.base, self.params, self.targets = sweeper, base, params, targets
+        self.sweep_dir = sweep_dir
+        self.runs: list[list[str]] = []
+        self.jobs: list[dict[str, int]] = []
+        self.designs: list[pd.DataFrame] = []
+        self.returns: list[Any] = []
+
+    def __call__(self, wave: int, unit: Any) -> Any:
+        import numpy as np
+        import pandas as pd
+
+        from sim.analysis.compare import CompareError, read_sweep
+        from sim.studies.design import to_values
+        from sim.studies.runs import DESIGN_FILE, JOBS_FILE
+        from sim.studies.targets import simulate_targets
+
+        s: CalibrationSettings = self.sweeper.settings
+        values = to_values(unit, self.params)
+        first = len(self.runs)
+        for point, overrides in enumerate(point_overrides(values)):
+            for seed in s.seeds:
+                self.jobs.append(
+                    {"wave": wave, "point": point, "seed": seed, "run": len(self.runs)}
+                )
+                policy = f"{POLICY_GROUP}={s.policy}"
+                self.runs.append([*self.base, policy, f"seed={seed}", *overrides, "~calibration"])
+        self.designs.append(values.assign(wave=wave).rename_axis("point").reset_index())
+        folder = self.sweep_dir / self.sweeper.node
+        atomic_write_text(
+            self.sweep_dir / PLAN_FILE, json.dumps({"runs": self.runs}, indent=1) + "\n"
+        )
+        atomic_write_text(folder / JOBS_FILE, pd.DataFrame(self.jobs).to_csv(index=False))
+        design = pd.concat(self.designs, ignore_index=True)
+        atomic_write_text(folder / DESIGN_FILE, design.to_csv(index=False))
+        if wave == 0:
+            self._check_composes(self.runs[0])
+        log.info("calibration wave %d: %d runs", wave, len(self.runs) - first)
+        launcher = self.sweeper.launcher
+        assert launcher is not None
+        batch = self.sweeper.max_batch_size or len(self.runs) - first
+        for start in range(first, len(self.runs), batch):
+            self.returns.append(launcher.launch(self.runs[start : start + batch], start))
+        try:
+            runs = read_sweep(self.sweep_dir).runs.set_index("job")
+        except CompareError as exc:
+            raise ConfigError(f"calibration: {exc}") from None
+        out = np.full((len(unit), len(s.seeds), len(self.targets)), np.nan)
+        for job in self.jobs[first:]:
+            row = runs.loc[job["run"]]
+            if row["status"] == "ok":
+                stats = simulate_targets(self.sweep_dir / row["folder"], self.targets)
+                seed = s.seeds.index(job["seed"])
+                out[job["point"], seed] = [stats[t.name] for t in self.targets]
+        return out
+
+    def _check_composes(self, run: list[str]) -> None:
+        """A bad preset or key stops with one line before any run."""
+        sweeper = self.sweeper
+        assert sweeper.hydra_context is not None and sweeper.config is not None
+        try:
+            sweeper.hydra_context.config_loader.load_sweep_config(sweeper.config, run)
+        except (HydraException, OmegaConfBaseException) as exc:
+            _stop(ConfigError(f"calibration: {str(exc).strip().splitlines()[0]}"))
 
 
 def _stop(exc: ConfigError) -> NoReturn:
