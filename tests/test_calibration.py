@@ -7,7 +7,9 @@ from sim.studies.calibration import (
     MatchSettings,
     Observation,
     calibrate,
+    implausibility,
     maximin_subset,
+    plausible,
     split_budget,
     weighted_quantiles,
 )
@@ -130,3 +132,16 @@ def test_maximin_subset_spreads_the_points():
     ]
     assert min(gaps[:10]) > min(gaps[10:])
     assert len({tuple(p) for p in chosen}) == 10
+
+
+def test_the_cheap_nroy_check_equals_the_largest_implausibility_rule(toy):
+    result, _ = toy
+    settings = MatchSettings(discrepancy=0.0, seed=1)
+    unit = np.random.default_rng(5).random((3_000, 3))
+    unit[:1_000, :2] = TRUTH + 0.05 * (unit[:1_000, :2] - 0.5)  # some points near the truth
+    worst = np.max(
+        [implausibility(e, unit, observations(), settings) for e in result.emulators], axis=0
+    )
+    mask = plausible(result.emulators, unit, observations(), settings)
+    np.testing.assert_array_equal(mask, worst <= settings.cutoff)
+    assert 0 < mask.sum() < len(unit)

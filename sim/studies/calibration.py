@@ -11,7 +11,8 @@ The method (docs/calibration.md gives the reasons for it):
 1. **Waves of history matching.** Wave 1 runs a Latin hypercube of points. After each wave a
    Gaussian-process emulator per target is fitted to every point run so far (mean over seeds;
    scikit-learn, an anisotropic squared-exponential kernel plus a white-noise term that takes the
-   seeds' noise). A point's *implausibility* for a target is
+   seeds' noise; one optimiser restart). Linear algebra runs on one thread: the same runs give
+   the same emulators, so an interrupted calibration resumes into the same waves. A point's *implausibility* for a target is
    ``|emulated - observed| / sqrt(emulator variance + observation variance + discrepancy
    variance)``; a point is *not ruled out yet* (NROY) when its largest implausibility over the
    fitted targets is at most ``cutoff`` (3, Pukelsheim's three-sigma rule) under every emulator so
@@ -40,6 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 Z95 = 1.959964  # the observation's [low, high] is a central 95% interval
 Simulate = Callable[[int, np.ndarray], np.ndarray]
@@ -114,23 +116,27 @@ class Emulator:
                 np.full(dims, 0.5), (1e-2, 1e2)
             ) + WhiteKernel(1e-2, (1e-8, 1.0))
             model = GaussianProcessRegressor(
-                kernel, normalize_y=True, n_restarts_optimizer=2, random_state=seed
+                kernel, normalize_y=True, n_restarts_optimizer=1, random_state=seed
             )
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), threadpool_limits(1):
                 warnings.simplefilter("ignore", ConvergenceWarning)
                 model.fit(unit[ok], column[ok])
             self.models.append(model)
 
     def predict(self, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Emulated means and variances (points, targets), the white noise included."""
-        means = np.empty((len(unit), len(self.models)))
-        variances = np.empty_like(means)
+        pairs = [self.predict_target(j, unit) for j in range(len(self.models))]
+        return np.column_stack([m for m, _ in pairs]), np.column_stack([v for _, v in pairs])
+
+    def predict_target(self, target: int, unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Emulated mean and variance of one target (points,)."""
+        mean, variance = np.empty(len(unit)), np.empty(len(unit))
         for first in range(0, len(unit), 5_000):  # bounded memory: (training runs x 5,000) floats
             rows = slice(first, first + 5_000)
-            for j, model in enumerate(self.models):
-                mean, std = model.predict(unit[rows], return_std=True)
-                means[rows, j], variances[rows, j] = mean, std**2
-        return means, variances
+            with threadpool_limits(1):
+                m, std = self.models[target].predict(unit[rows], return_std=True)
+            mean[rows], variance[rows] = m, std**2
+        return mean, variance
 
 
 def _variances(targets: list[Observation], settings: MatchSettings) -> np.ndarray:
@@ -148,6 +154,31 @@ def implausibility(
     scale = np.sqrt(variance + _variances(targets, settings))
     distance = np.abs(mean - observed) / scale
     return distance[:, fitted].max(axis=1)
+
+
+def plausible(
+    emulators: list[Emulator],
+    unit: np.ndarray,
+    targets: list[Observation],
+    settings: MatchSettings,
+) -> np.ndarray:
+    """Whether each point is NROY: every fitted target within the cutoff under every emulator.
+
+    Equivalent to the largest :func:`implausibility` over the emulators being at most the cutoff,
+    but each target is emulated only where no earlier check ruled the point out (the latest
+    emulator first), which is far cheaper when most of the prior is ruled out.
+    """
+    alive = np.ones(len(unit), dtype=bool)
+    extra = _variances(targets, settings)
+    for emulator in reversed(emulators):
+        for j, target in enumerate(targets):
+            rows = np.flatnonzero(alive)
+            if not target.fit or not len(rows):
+                continue
+            mean, variance = emulator.predict_target(j, unit[rows])
+            scale = np.sqrt(variance + extra[j])
+            alive[rows] = np.abs(mean - target.observed) <= settings.cutoff * scale
+    return alive
 
 
 def log_likelihood(
@@ -207,27 +238,18 @@ def not_ruled_out(
     """Draw prior candidates (``draw`` at a time, at most ten times) until ``wanted`` are NROY."""
     dims = emulators[0].models[0].n_features_in_
     kept, drawn = [], 0
-    least: tuple[np.ndarray, np.ndarray] | None = None
     for _ in range(10):
         unit = rng.random((draw, dims))
-        worst = np.max([implausibility(e, unit, targets, settings) for e in emulators], axis=0)
         drawn += draw
-        kept.append(unit[worst <= settings.cutoff])
-        order = np.argsort(worst)[:wanted]
-        if least is None:
-            least = (unit[order], worst[order])
-        else:
-            pool = np.concatenate([least[0], unit[order]])
-            scores = np.concatenate([least[1], worst[order]])
-            best = np.argsort(scores)[:wanted]
-            least = (pool[best], scores[best])
+        kept.append(unit[plausible(emulators, unit, targets, settings)])
         if sum(len(k) for k in kept) >= wanted:
             break
     found = np.concatenate(kept)
     if len(found):
         return NotRuledOut(found, len(found) / drawn, matched=True)
-    assert least is not None
-    return NotRuledOut(least[0], 0.0, matched=False)
+    # Nothing meets the cutoff: the least implausible of the last draw, by the latest emulator.
+    worst = implausibility(emulators[-1], unit, targets, settings)
+    return NotRuledOut(unit[np.argsort(worst)[:wanted]], 0.0, matched=False)
 
 
 @dataclass
