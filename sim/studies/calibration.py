@@ -12,7 +12,8 @@ The method (docs/calibration.md gives the reasons for it):
    Gaussian-process emulator per target is fitted to every point run so far (mean over seeds;
    scikit-learn, an anisotropic squared-exponential kernel plus a white-noise term that takes the
    seeds' noise; one optimiser restart). Linear algebra runs on one thread: the same runs give
-   the same emulators, so an interrupted calibration resumes into the same waves. A point's *implausibility* for a target is
+   the same emulators, so an interrupted calibration resumes into the same waves. A point's
+   *implausibility* for a target is
    ``|emulated - observed| / sqrt(emulator variance + observation variance + discrepancy
    variance)``; a point is *not ruled out yet* (NROY) when its largest implausibility over the
    fitted targets is at most ``cutoff`` (3, Pukelsheim's three-sigma rule) under every emulator so
