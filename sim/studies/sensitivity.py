@@ -24,7 +24,10 @@ Outcomes (``sensitivity.outcomes``), each the mean over seeds at a design point:
 - ``effect_after_shocks``: the same under the ``after_shocks`` measure, when present;
 - ``cost_per_event_averted``: for each scenario, the scenario's extra cost summed over seeds over
   the relapse events averted summed over seeds (yuan per relapse event); undefined where no event
-  is averted, and then left out of the indices (the report says so).
+  is averted, and then left out of the indices (the report says so). When the runs report the
+  ``after_shocks`` measure, also ``cost_per_event_averted_after_shocks.<scenario>`` over the
+  events it averts under that measure (a policy that pays health bills, like medical relief,
+  averts events only there).
 
 Morris elementary effects are taken on the unit scale of each parameter's quantiles: ``mu_star``
 is, roughly, the outcome's change when the parameter moves across its whole declared range, in the
@@ -65,6 +68,7 @@ OUTCOME_KINDS = (
 HEADLINE = "relapse_rate"
 AFTER_SHOCKS = "by_measure.after_shocks.relapse_rate"
 EVENTS = ("relapse_events", "relapses_total")  # relapse events (household-years below the line)
+AFTER_SHOCKS_EVENTS = "by_measure.after_shocks.relapse_events"
 COST = "cost_total_yuan"
 CONFIDENCE = 0.95
 RESAMPLES = 1000
@@ -119,12 +123,18 @@ def point_outcomes(
                     (rates[baseline] - rates[s]).groupby("point").mean()
                 )
     if "cost_per_event_averted" in kinds and others:
-        events = by_seed(next(e for e in EVENTS if e in table))
         cost = by_seed(COST).fillna(0.0)
-        for s in others:
-            averted = (events[baseline] - events[s]).groupby("point").sum()
-            extra = (cost[s] - cost[baseline]).groupby("point").sum()
-            columns[f"cost_per_event_averted.{s}"] = (extra / averted).where(averted > 0)
+        counts = {"": next(e for e in EVENTS if e in table)}
+        if AFTER_SHOCKS_EVENTS in table:
+            counts["_after_shocks"] = AFTER_SHOCKS_EVENTS
+        for suffix, metric in counts.items():
+            events = by_seed(metric)
+            for s in others:
+                averted = (events[baseline] - events[s]).groupby("point").sum()
+                extra = (cost[s] - cost[baseline]).groupby("point").sum()
+                columns[f"cost_per_event_averted{suffix}.{s}"] = (extra / averted).where(
+                    averted > 0
+                )
     outcomes = pd.DataFrame(columns)
     for name in outcomes.columns[outcomes.isna().any()]:
         n = int(outcomes[name].isna().sum())
