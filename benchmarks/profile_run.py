@@ -9,7 +9,8 @@ Needs the profilers, which are not project dependencies::
 
 Prints the functions of ``sim`` with the largest own time (a numpy call is charged to the
 function of ``sim`` that makes it), then the call tree; with ``--lines``, the time of
-each line of the model's phases, of the household rules, of the shock draws and of the ledger.
+each line of the model's phases, of the household rules, of the shock draws, of the ledger and
+of every built-in policy's monthly step.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sim.engine.ledger import Ledger
 from sim.engine.model import PovertyModel
 from sim.engine.shocks import ShockDraws
 from sim.engine.state import HouseholdState
+from sim.policies import ORDER
 
 if TYPE_CHECKING:
     from pyinstrument.frame import Frame
@@ -95,6 +97,8 @@ def profile_lines(model_args: list[str], months: int) -> None:
         Ledger._book,
     ):
         profiler.add_function(phase)
+    for policy in ORDER:  # the step itself, not the wrapper that checks the policy's calendar
+        profiler.add_function(getattr(policy.step, "__wrapped__", policy.step))
     model = PovertyModel(compose(model_args))
     with profiler:
         for _ in range(months):

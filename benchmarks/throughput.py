@@ -20,6 +20,8 @@ Prints ``key=value`` lines (docs/performance.md explains each):
   ``ratio_vs_mesa_agents_all_policies`` puts the engine's ``policy=all`` figure over it.
 - ``agent_views_s[1000000]``: time to create the Mesa agent views of a million households (they
   are created only when ``PovertyModel.households`` is first used), in a child process.
+- ``load_average``: the machine's 1, 5 and 15-minute load averages before the first and after
+  the last measurement (other work on the machine slows the wall-clock figures).
 """
 
 from __future__ import annotations
@@ -136,6 +138,7 @@ def main(argv: list[str] | None = None) -> None:
 def benchmark(months: int, repeats: int, agent_months: int, *, quick: bool) -> None:
     """The benchmark proper (see the module docstring)."""
     emit("machine", f"{platform.machine()}, {len(os.sched_getaffinity(0))} cores")
+    emit("load_average", load_average())
     versions = (
         f"python {platform.python_version()}, numpy {np.__version__}, mesa {mesa.__version__}"
     )
@@ -183,6 +186,12 @@ def benchmark(months: int, repeats: int, agent_months: int, *, quick: bool) -> N
         views = child(["--child-views", str(1_000_000)])
         emit("agent_views_s[1000000]", float(views["agent_views_s"]))
         emit("agent_views_mb[1000000]", views["agent_views_mb"])
+    emit("load_average", load_average())
+
+
+def load_average() -> str:
+    """The 1, 5 and 15-minute load averages of the machine."""
+    return " ".join(f"{load:.2f}" for load in os.getloadavg())
 
 
 if __name__ == "__main__":

@@ -1,11 +1,20 @@
-"""The fast forms of monitoring's bookkeeping give exactly what the plain numpy forms give."""
+"""The fast forms of the engine's and the policies' bookkeeping give exactly what the plain numpy
+forms give (the results of a run must not change by a bit when the code gets faster)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from sim.policies.monitoring import IncomeWindow, SpendingWindow, float32_at_least
+from sim.config import compose
+from sim.engine.ledger import Ledger
+from sim.engine.model import PovertyModel
+from sim.engine.rng import UNIFORM_FLOAT32_STEPS, steps_below, stream, uniform_float32_steps
+from sim.engine.shocks import YearDraws
+from sim.engine.state import CropPrices
+from sim.policies.lottery import entry_households
+from sim.policies.monitoring import IncomeWindow, Monitoring, Observation, SpendingWindow
+from sim.policies.workshops import Workshops
 
 
 def flows(rng: np.random.Generator, households: int) -> tuple[np.ndarray, np.ndarray]:
@@ -43,16 +52,136 @@ def test_the_spending_window_total_equals_the_dense_sum_and_is_zero_without_spen
         assert (total[(dense == 0).all(axis=0)] == 0).all()
 
 
-@pytest.mark.parametrize("share", [0.0, 0.1, 0.25, 1 / 3, 0.8, 0.123456789, 1.0])
-def test_a_single_precision_lottery_against_the_rounded_up_share_is_the_double_precision_one(
-    share,
-):
+@pytest.mark.parametrize("seed", range(6))
+def test_uniform_steps_are_the_single_precision_uniforms_and_leave_the_stream_where_they_do(seed):
+    # Odd and even counts, a half-word kept by the generator or not, and draws in between that
+    # take a variable number of words (single-precision normals) or none (double precision).
+    fast, plain = stream(seed, "lottery"), stream(seed, "lottery")
+    for count in (1, 0, 7, 10_000, 10_001, 2, 3 * 3_333, 1):
+        steps = uniform_float32_steps(fast, count)
+        uniforms = plain.random(count, dtype=np.float32)
+        assert steps.dtype == np.uint32
+        assert np.array_equal(
+            steps.astype(np.float32) / np.float32(UNIFORM_FLOAT32_STEPS), uniforms
+        )
+        assert fast.bit_generator.state == plain.bit_generator.state
+        normals = count % 5 + 1
+        assert np.array_equal(
+            fast.standard_normal(normals, dtype=np.float32),
+            plain.standard_normal(normals, dtype=np.float32),
+        )
+        assert np.array_equal(fast.standard_normal(2), plain.standard_normal(2))
+
+
+@pytest.mark.parametrize("share", [0.0, 0.1, 0.25, 1 / 3, 0.7, 0.8, 0.123456789, 1.0])
+def test_a_lottery_on_uniform_steps_is_the_lottery_on_the_uniforms(share):
     rng = np.random.default_rng(2)
-    bound = float32_at_least(share)
-    numbers = rng.random(1_000_000, dtype=np.float32)
-    around = np.array(
-        [np.nextafter(bound, np.float32(0)), bound, np.nextafter(bound, np.float32(2))],
-        np.float32,
-    )
-    for u in (numbers, around):
-        assert np.array_equal(u < bound, u < np.float64(share))
+    uniforms = rng.random(1_000_000, dtype=np.float32)
+    bound = steps_below(share)
+    # the steps on either side of the bound, where a rounding would show
+    edge = np.array([max(bound - 1, 0), bound, min(bound + 1, UNIFORM_FLOAT32_STEPS - 1)])
+    for u in (uniforms, edge.astype(np.float32) / np.float32(UNIFORM_FLOAT32_STEPS)):
+        steps = (u * np.float32(UNIFORM_FLOAT32_STEPS)).astype(np.uint32)
+        assert np.array_equal(steps < bound, u.astype(np.float64) < share)
+        # numpy compares a single-precision array with a Python float in single precision
+        assert np.array_equal(steps < steps_below(float(np.float32(share))), u < share)
+
+
+def test_the_households_of_chosen_entries_are_those_of_the_listed_entries():
+    rng = np.random.default_rng(3)
+    rows = np.sort(rng.choice(50_000, 8_000, replace=False))
+    counts = rng.integers(0, 4, rows.size).astype(np.int16)
+    listed = np.repeat(rows, counts)
+    entries = rng.choice(listed.size, 500, replace=False)
+    assert np.array_equal(entry_households(rows, counts, entries), listed[entries])
+
+
+def test_the_ledger_books_each_payment_as_a_plain_indexed_addition():
+    rng = np.random.default_rng(4)
+    model = PovertyModel(compose(["population.households=2000", "policy=none"]))
+    state, ledger = model.state, Ledger(model.state)
+    state.policy_transfers_month[:] = flows(rng, state.count)[1]
+    state.policy_ytd[:] = flows(rng, state.count)[1]
+    state.expense_month[:] = flows(rng, state.count)[1]
+    transfers, ytd = state.policy_transfers_month.copy(), state.policy_ytd.copy()
+    expenses, received = state.expense_month.copy(), np.zeros(state.count)
+    received_by = {"a": np.zeros(state.count), "b": np.zeros(state.count)}
+    for policy in ("a", "b", "a", "a", "b"):
+        rows = np.sort(rng.choice(state.count, 700, replace=False))
+        amounts = flows(rng, rows.size)[1]
+        ledger.transfer(policy, rows, amounts)
+        transfers[rows] += amounts
+        ytd[rows] += amounts
+        received[rows] += amounts
+        received_by[policy][rows] += amounts
+        covered = np.sort(rng.choice(state.count, 300, replace=False))
+        ledger.cover_expense(policy, covered, 12.5)
+        expenses[covered] -= 12.5
+        received[covered] += 12.5
+        received_by[policy][covered] += 12.5
+    assert np.array_equal(state.policy_transfers_month, transfers)
+    assert np.array_equal(state.policy_ytd, ytd)
+    assert np.array_equal(state.expense_month, expenses)
+    assert np.array_equal(ledger.received, received)
+    for policy, expected in received_by.items():
+        assert np.array_equal(ledger.received_by[policy], expected)
+
+
+def test_sick_and_working_shares_are_the_plain_division():
+    model = PovertyModel(compose(["population.households=3000", "policy=none"]))
+    s = model.state
+    rng = np.random.default_rng(5)
+    s.sick_workers[:] = np.minimum(rng.integers(0, 3, s.count), s.workers)
+    assert (s.workers == 0).any() and (s.sick_workers > 0).any()
+    plain = np.divide(s.sick_workers, s.workers, out=np.zeros(s.count), where=s.workers > 0)
+    rows = np.sort(rng.choice(s.count, 1_000, replace=False))
+    assert np.array_equal(s.sick_share(), plain)
+    assert np.array_equal(s.working_share(), 1.0 - plain)
+    assert np.array_equal(s.sick_share(rows), plain[rows])
+    assert np.array_equal(s.working_share(rows), 1.0 - plain[rows])
+
+
+def test_crop_prices_follow_their_inputs():
+    model = PovertyModel(compose(["population.households=3000", "policy=none"]))
+    s = model.state
+    rng = np.random.default_rng(6)
+    prices = CropPrices()
+    for year in range(4):
+        draws = YearDraws(False, *(float(p) for p in rng.lognormal(0.0, 0.2, 2)))
+        for _ in range(2):  # a change of crops or premiums between months of the same year
+            s.cash_crop[rng.random(s.count) < 0.1] = True
+            s.farm_price_premium[rng.random(s.count) < 0.05] = year * 0.1
+            prices.update(s, draws)
+            market = np.array([draws.price_staple, draws.price_cash_crop])
+            crop = s.cash_crop.astype(np.intp)
+            assert np.array_equal(prices.price, (1.0 + s.farm_price_premium) * market[crop])
+            assert np.array_equal(prices.below_normal, np.maximum(1.0 - market, 0.0)[crop])
+
+
+def test_monitoring_colours_are_those_of_the_masked_rules():
+    model = PovertyModel(compose(["population.households=2000", "policy=monitoring"]))
+    ctx = model.policy_context
+    rng = np.random.default_rng(7)
+    rows = np.sort(rng.choice(2000, 600, replace=False))
+    per_capita = rng.random(2000) * 2.5 * ctx.monitoring_threshold
+    seen = Observation(per_capita, rng.random(2000) < 0.1, rng.random(2000) < 0.1)
+    low = per_capita[rows] < ctx.monitoring_threshold
+    sudden = seen.sudden[rows]
+    plain = (low | sudden).astype(np.int8)
+    plain[low & sudden] = 2
+    plain[(per_capita[rows] < ctx.line) | seen.rigid[rows]] = 3
+    colour = Monitoring._colour(ctx, seen, rows)
+    assert colour.dtype == np.int8
+    assert np.array_equal(colour, plain)
+
+
+def test_workshop_jobs_by_village_count_every_household():
+    model = PovertyModel(compose(["population.households=3000", "policy=workshops"]))
+    for _ in range(14):
+        model.step()
+    policy = model.policy("workshops")
+    assert isinstance(policy, Workshops)
+    jobs = policy.farm_jobs + policy.returnee_jobs
+    assert jobs.sum() > 0
+    plain = np.bincount(model.state.village, weights=jobs, minlength=policy.open.size)
+    assert np.array_equal(policy.jobs_by_village(model.policy_context), plain.astype(np.int64))

@@ -68,6 +68,45 @@ class Villages:
         return len(self.remoteness)
 
 
+class CropPrices:
+    """Each household's crop price for the year's prices, redrawn only when its inputs change.
+
+    ``price``: the market price factor of the household's crop (cash crop or staple) times
+    ``1 + farm_price_premium``; ``below_normal``: how far the crop's market price factor is
+    below 1 (0 at or above it). Both depend only on the year's two price factors, the
+    households' crops and their price premiums, which change rarely (industry enrols cash-crop
+    growers in January); they are recomputed when one of these differs from what they were
+    computed from, a check that costs less than the two lookups and two passes it saves.
+    """
+
+    def __init__(self) -> None:
+        self._key: tuple[float, float] | None = None
+        self._cash_crop = np.zeros(0, bool)
+        self._premium = np.zeros(0)
+        self.price = np.zeros(0)
+        self.below_normal = np.zeros(0)
+
+    def update(self, state: HouseholdState, prices: YearDraws) -> None:
+        """Make ``price`` and ``below_normal`` those of ``state`` at ``prices``."""
+        key = (prices.price_staple, prices.price_cash_crop)
+        if (
+            key == self._key
+            and np.array_equal(state.cash_crop, self._cash_crop)
+            and np.array_equal(state.farm_price_premium, self._premium)
+        ):
+            return
+        # Each household's crop price, looked up by its crop (0 staple, 1 cash crop): an index
+        # into two prices is faster than np.where on the flag.
+        crop = state.cash_crop.astype(np.intp)
+        market = np.array(key)
+        self.price = np.add(1.0, state.farm_price_premium)
+        self.price *= market[crop]
+        self.below_normal = np.maximum(1.0 - market, 0.0)[crop]
+        self._key = key
+        self._cash_crop = state.cash_crop.copy()
+        self._premium = state.farm_price_premium.copy()
+
+
 @dataclass
 class HouseholdState:
     """The model's household state, one array per attribute, and the rules on it."""
@@ -133,6 +172,9 @@ class HouseholdState:
     risk_colour: np.ndarray  # monitoring's colour: GREEN / YELLOW / ORANGE / RED
     safety_net: np.ndarray  # enrolled in the safety net (dibao); the 2020 roll at the start
 
+    def __post_init__(self) -> None:
+        self._crop_prices = CropPrices()  # derived from the arrays above, for earn_month
+
     @property
     def count(self) -> int:
         """Number of households."""
@@ -188,27 +230,22 @@ class HouseholdState:
         ``income_month`` (to which policies add) and ``market_income_month``.
         """
         level = self.earnings_level
-        # Each household's crop price, looked up by its crop (0 staple, 1 cash crop): an
-        # index into two prices is faster than np.where on the flag.
-        crop = self.cash_crop.astype(np.intp)
-        market = np.array([prices.price_staple, prices.price_cash_crop])
-        price = np.add(1.0, self.farm_price_premium)
-        price *= market[crop]
+        crop_prices = self._crop_prices
+        crop_prices.update(self, prices)
         farm_normal = self.farm_income * level
         farm_normal /= 12
-        farm = np.multiply(farm_normal, price, out=self.farm_income_month)
+        farm = np.multiply(farm_normal, crop_prices.price, out=self.farm_income_month)
         if min(prices.price_cash_crop, prices.price_staple) < 1:
-            below_normal = np.maximum(1.0 - market, 0.0)[crop]
-            below_normal *= farm_normal
-            self.loss_price_ytd += below_normal
+            self.loss_price_ytd += crop_prices.below_normal * farm_normal
         damaged = np.flatnonzero(self.farm_damage != 0)  # the households of struck villages
         self.loss_disaster_ytd[damaged] += farm[damaged] * self.farm_damage[damaged]
         farm[damaged] *= 1.0 - self.farm_damage[damaged]
         remitted = self.migrant_wage * self.remittance_share
         remitted *= level
-        labour = self.local_workers * self.local_wage
+        # Worker counts converted first: a float product is faster than an int16-float one.
+        labour = self.local_wage * self.local_workers.astype(np.float64)
         labour *= level
-        labour += self.migrant_workers * remitted
+        labour += remitted * self.migrant_workers.astype(np.float64)
         labour /= 12
         labour += farm
         # Sickness and unemployment concern a few percent of the households: their rows only
@@ -239,17 +276,32 @@ class HouseholdState:
 
     def sick_share(self, rows: Rows = ALL) -> np.ndarray:
         """Share of each household's workers off sick: ``sick_workers / workers``, 0 without any."""
-        workers = self.workers[rows]
-        return np.divide(
-            self.sick_workers[rows], workers, out=np.zeros(workers.shape), where=workers > 0
-        )
+        count, ill, share = self._off_sick(rows)
+        result = np.zeros(count)
+        result[ill] = share
+        return result
 
     def working_share(self, rows: Rows = ALL) -> np.ndarray:
         """Share of each household's workers at work: ``1 - sick_workers / workers``, 1 without any.
 
         Labour income, and any pay per worker a policy adds, is earned on this share.
         """
-        return 1.0 - self.sick_share(rows)
+        count, ill, share = self._off_sick(rows)
+        result = np.ones(count)
+        result[ill] = 1.0 - share
+        return result
+
+    def _off_sick(self, rows: Rows) -> tuple[int, np.ndarray, np.ndarray]:
+        """The number of households ``rows``; where among them workers are off sick; their share.
+
+        Sickness concerns a few percent of the households: the share is computed on their
+        positions only (it is 0 elsewhere, and 0 without workers).
+        """
+        sick = self.sick_workers[rows]
+        ill = np.flatnonzero(sick != 0)
+        workers = self.workers[rows][ill]
+        share = np.divide(sick[ill], workers, out=np.zeros(ill.size), where=workers > 0)
+        return sick.size, ill, share
 
     def able_workers(self, rows: Rows = ALL) -> np.ndarray:
         """Workers not off sick, per household (0: no member can work this month)."""

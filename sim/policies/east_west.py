@@ -54,7 +54,7 @@ import numpy as np
 
 from sim.params import bounded
 from sim.policies.base import Policy, PolicyConfig, PolicyContext
-from sim.policies.lottery import fill_places
+from sim.policies.lottery import entry_households, fill_places
 
 
 @dataclass
@@ -83,7 +83,10 @@ class EastWest(Policy[EastWestConfig]):
         state = ctx.state
         self.capacity = int(cfg.placements_per_1000_households * state.count / 1000)
         self.placed = np.zeros(state.count, np.int32)  # placed workers still in their job
-        self._migrants_seen = state.migrant_workers.astype(np.int32)
+        # The households with placed workers (rows, ascending) and their employed migrants at
+        # the end of the last step: only their job losses concern the policy.
+        self._placed_rows = np.zeros(0, np.intp)
+        self._migrants_seen = np.zeros(0, np.int32)
         self.placed_this_year = 0
         self.placements_by_year: list[int] = []
         self.placements = 0
@@ -99,12 +102,13 @@ class EastWest(Policy[EastWestConfig]):
     def step(self, ctx: PolicyContext) -> None:
         """Track lost placements, pay the wage and purchase premiums, place this month's quota."""
         s = ctx.state
-        self._track_job_losses(ctx)
-        self._pay_wage_premium(ctx)
+        still_placed = self._track_job_losses(ctx)
+        self._pay_wage_premium(ctx, still_placed)
         targeted = self.targeted(s)
-        self._buy_farm_products(ctx, np.flatnonzero(targeted))
-        self._place_workers(ctx, targeted)
-        self._migrants_seen = s.migrant_workers.astype(np.int32)
+        self._buy_farm_products(ctx, targeted)
+        newly_placed = self._place_workers(ctx, targeted)
+        self._placed_rows = np.union1d(still_placed, newly_placed)
+        self._migrants_seen = s.migrant_workers[self._placed_rows].astype(np.int32)
 
     def end_year(self, ctx: PolicyContext) -> None:
         """Record the year's placements."""
@@ -119,13 +123,13 @@ class EastWest(Policy[EastWestConfig]):
             "east_west_wage_premium_yuan": self.wage_premium_yuan,
         }
 
-    def _pay_wage_premium(self, ctx: PolicyContext) -> None:
+    def _pay_wage_premium(self, ctx: PolicyContext, rows: np.ndarray) -> None:
         """Pay the month's wage premium of the placed workers still in their job.
 
-        The remitted share reaches the household as a transfer; the rest is overhead.
+        ``rows``: the households with placed workers in their job (ascending). The remitted share
+        reaches the household as a transfer; the rest is overhead.
         """
         s = ctx.state
-        rows = np.flatnonzero(self.placed)
         if rows.size == 0:
             return
         premium = (
@@ -141,23 +145,33 @@ class EastWest(Policy[EastWestConfig]):
         ctx.ledger.spend_overhead(self.name, float((premium - remitted).sum()))
         self.wage_premium_yuan += float(premium.sum())
 
-    def _track_job_losses(self, ctx: PolicyContext) -> None:
-        """Draw which of the household's lost migrant jobs were placed ones."""
+    def _track_job_losses(self, ctx: PolicyContext) -> np.ndarray:
+        """Draw which of the household's lost migrant jobs were placed ones.
+
+        Only the households with placed workers are looked at (the others have none to lose).
+
+        Returns:
+            The households that still have placed workers in their job (rows, ascending).
+        """
         s = ctx.state
-        lost = np.maximum(self._migrants_seen - s.migrant_workers, 0)
-        hit = (lost > 0) & (self.placed > 0)
+        rows = self._placed_rows
+        lost = self._migrants_seen - s.migrant_workers[rows]
+        hit = lost > 0
         if hit.any():
-            placed = self.placed[hit]
+            hit_rows = rows[hit]
+            placed = self.placed[hit_rows]
             others = np.maximum(self._migrants_seen[hit] - placed, 0)
-            self.placed[hit] -= self.rng.hypergeometric(
+            self.placed[hit_rows] -= self.rng.hypergeometric(
                 placed, others, np.minimum(lost[hit], placed + others)
             )
-        np.minimum(self.placed, s.migrant_workers, out=self.placed)
+        placed = np.minimum(self.placed[rows], s.migrant_workers[rows])
+        self.placed[rows] = placed
+        return rows[placed != 0]
 
     def _buy_farm_products(self, ctx: PolicyContext, targeted: np.ndarray) -> None:
         """Pay the premium on the share of this month's farm sales the eastern buyers take.
 
-        ``targeted`` are the rows of the targeted households. Sales are the month's farm income
+        ``targeted``: whether each household is targeted. Sales are the month's farm income
         as earned (``state.farm_income_month``: at this year's prices with any price premium, net
         of disaster damage) on the household's working share (sick workers do not farm).
         """
@@ -165,41 +179,49 @@ class EastWest(Policy[EastWestConfig]):
         rate = cfg.purchase_share * self.intensity * cfg.purchase_price_margin
         if rate <= 0:
             return
-        rows = targeted[s.farm_income[targeted] > 0]
+        rows = np.flatnonzero(targeted & (s.farm_income > 0))
         sales = s.farm_income_month[rows] * s.working_share(rows)
         premium = rate * sales
-        paid = premium > 0
+        paid = np.flatnonzero(premium > 0)  # indices: a boolean selection is several times slower
         self.pay(ctx, rows[paid], premium[paid])
         self.purchase_premium_yuan += float(premium[paid].sum())
 
-    def _place_workers(self, ctx: PolicyContext, targeted: np.ndarray) -> None:
+    def _place_workers(self, ctx: PolicyContext, targeted: np.ndarray) -> np.ndarray:
         """Place up to this month's quota by lottery, targeted households' workers first.
 
         Every candidate worker has the same chance within his group
         (:func:`sim.policies.lottery.fill_places`): first the unemployed returned migrants and
         farm workers of targeted households, then the unemployed returned migrants of the others.
+
+        Returns:
+            The households that had workers placed this month (rows).
         """
         s = ctx.state
         capacity = int(self.capacity * self.intensity)
         quota = capacity * (ctx.month_of_year + 1) // 12 - self.placed_this_year
         if quota <= 0:
-            return
+            return np.zeros(0, np.intp)
         first = np.flatnonzero(targeted)
         second = np.flatnonzero(~targeted & (s.unemployed_migrants > 0))
-        # One entry per candidate worker, its household's row: blocks of unemployed migrants and
-        # farm workers of targeted households, then unemployed migrants of the others.
+        # One entry per candidate worker, in blocks: unemployed migrants and farm workers of
+        # targeted households, then unemployed migrants of the others (the entries themselves
+        # are not listed, only the chosen ones are looked up).
         blocks = [
-            np.repeat(first, s.unemployed_migrants[first]),
-            np.repeat(first, s.farm_workers[first]),
-            np.repeat(second, s.unemployed_migrants[second]),
+            (first, s.unemployed_migrants[first]),
+            (first, s.farm_workers[first]),
+            (second, s.unemployed_migrants[second]),
         ]
-        households = np.concatenate(blocks)
-        sizes = [block.size for block in blocks]
-        is_farm = np.repeat([False, True, False], sizes)
-        chosen = fill_places(self.rng, quota, np.repeat([True, True, False], sizes))
-        farm_rows, farm = np.unique(households[chosen[is_farm[chosen]]], return_counts=True)
+        ends = np.cumsum([int(counts.sum()) for _, counts in blocks])
+        served_first = np.zeros(ends[-1], bool)  # targeted households' entries first
+        served_first[: ends[1]] = True
+        chosen = fill_places(self.rng, quota, served_first)
+        placed_from = []  # the households of the chosen entries, block by block
+        for (rows, counts), start, end in zip(blocks, (0, *ends[:-1]), ends, strict=True):
+            entries = chosen[(chosen >= start) & (chosen < end)] - start
+            placed_from.append(entry_households(rows, counts, entries))
+        farm_rows, farm = np.unique(placed_from[1], return_counts=True)
         unemployed_rows, unemployed = np.unique(
-            households[chosen[~is_farm[chosen]]], return_counts=True
+            np.concatenate([placed_from[0], placed_from[2]]), return_counts=True
         )
 
         s.move_workers(farm_rows, farm, "farm", "migrant")
@@ -211,3 +233,4 @@ class EastWest(Policy[EastWestConfig]):
         self.placed_this_year += count
         self.placements += count
         ctx.ledger.spend_overhead(self.name, count * self.cfg.placement_cost_per_worker)
+        return np.concatenate([farm_rows, unemployed_rows])

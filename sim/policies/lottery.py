@@ -53,6 +53,8 @@ def fill_places(
         return order[rank < np.asarray(capacity)[groups[order]]]
     places = min(max(int(capacity), 0), targeted.size)
     first = _smallest_keys(np.flatnonzero(targeted), key, places)
+    if first.size == places:  # the targeted candidates took every place
+        return first
     rest = _smallest_keys(np.flatnonzero(~targeted), key, places - first.size)
     return np.concatenate([first, rest])
 
@@ -68,3 +70,14 @@ def _smallest_keys(candidates: np.ndarray, key: np.ndarray, k: int) -> np.ndarra
     if k < candidates.size:
         candidates = candidates[np.argpartition(key[candidates], k - 1)[:k]]
     return candidates[np.lexsort((candidates, key[candidates]))]
+
+
+def entry_households(rows: np.ndarray, counts: np.ndarray, entries: np.ndarray) -> np.ndarray:
+    """The households of ``entries`` of a list with ``counts[i]`` entries for household ``rows[i]``.
+
+    The same as ``np.repeat(rows, counts)[entries]`` without building the list: an entry's
+    household is found from the running count (only the chosen few are looked up).
+    """
+    if entries.size == 0:
+        return rows[:0]
+    return rows[np.searchsorted(np.cumsum(counts), entries, side="right")]

@@ -67,6 +67,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from sim.engine.rng import steps_below, uniform_float32_steps
 from sim.engine.state import (
     ALL,
     COLOUR_NAMES,
@@ -90,12 +91,6 @@ CADRE = ROUTES.index("visit")
 
 MEASURES = ("income", "after_shocks")
 """The poverty measures the register's flags are evaluated against."""
-
-
-def float32_at_least(value: float) -> np.float32:
-    """The smallest single-precision number not below ``value``."""
-    nearest = np.float32(value)
-    return nearest if float(nearest) >= value else np.nextafter(nearest, np.float32(np.inf))
 
 
 class Observation(NamedTuple):
@@ -149,7 +144,7 @@ class Observations:
 
         Without it, ``per_capita`` is an empty array (the screening route sees no income level).
         """
-        error = self._error[route, rows]
+        error = self._error[route][rows]
         return Observation(
             per_capita=self._per_capita[rows] * error if income else np.empty(0),
             rigid=self._spending[rows] > self._positive[rows] * error,
@@ -161,7 +156,7 @@ class Observations:
         if route not in self._sudden:
             spent = self._spent
             sudden = np.zeros(self._expense.size, bool)
-            sudden[spent] = self._expense[spent] > self._sudden_above * self._error[route, spent]
+            sudden[spent] = self._expense[spent] > self._sudden_above * self._error[route][spent]
             self._sudden[route] = sudden
         return self._sudden[route]
 
@@ -227,7 +222,7 @@ class SpendingWindow:
         self._rows[month % 12], self._values[month % 12] = rows, flow[rows]
         total = np.zeros(self._households)
         for rows, values in zip(self._rows, self._values, strict=True):
-            total[rows] += values
+            np.add.at(total, rows, values)  # rows are unique: total[rows] += values, unbuffered
         return total
 
 
@@ -281,9 +276,11 @@ class Monitoring(Policy[MonitoringConfig]):
             [cfg.screening_error_sigma, cfg.income_error_sigma, cfg.application_error_sigma]
         )
         self._coverages = np.array([cfg.screening_coverage, cfg.coverage, cfg.application_rate])
-        # A single-precision lottery number is below a coverage exactly when it is below the
-        # smallest single-precision number not below it: the lottery compares in single precision.
-        self._reach_below = np.array([float32_at_least(c) for c in self._coverages], np.float32)
+        # The lotteries draw single-precision uniforms as integer steps k = u * 2**24, and
+        # u < coverage exactly when k < steps_below(coverage).
+        self._reach_below = np.array([steps_below(c) for c in self._coverages], np.uint32)
+        # A referral's success compares its uniform with the rate in single precision.
+        self._placed_below = np.uint32(steps_below(float(np.float32(cfg.placement_success_rate))))
         self._delays = np.array(
             [cfg.screening_delay_months, cfg.delay_months, cfg.application_delay_months]
         )
@@ -297,6 +294,8 @@ class Monitoring(Policy[MonitoringConfig]):
         # Month of entry of a detection pending on each route (month_index; -1: none). A run
         # has at most 1,200 months (sim.config: years <= 100), so int16 holds it.
         self._entry_month = np.full((len(ROUTES), n), -1, np.int16)
+        # The same detections by the month their entry is due: (route, rows) pairs.
+        self._maturing: dict[int, list[tuple[int, np.ndarray]]] = {}
         self._months_above = np.zeros(n, np.int16)
         self.entered_month = np.full(n, -1, np.int32)
         self.ever_registered = np.zeros(n, bool)
@@ -322,9 +321,11 @@ class Monitoring(Policy[MonitoringConfig]):
 
     def start_year(self, ctx: PolicyContext) -> None:
         """Draw the year's measurement factors; reset yearly quotas."""
-        z = self.rng.standard_normal(self._error.shape)
+        error = self.rng.standard_normal(self._error.shape)
         sigma = self._sigmas[:, None]
-        self._error = np.exp(sigma * z - sigma**2 / 2)
+        error *= sigma
+        error -= sigma**2 / 2
+        self._error = np.exp(error, out=error)
         self._referrals_this_year = 0
         self._granted_this_year[:] = False
         self._applied_this_year[:] = False
@@ -337,11 +338,12 @@ class Monitoring(Policy[MonitoringConfig]):
         s = ctx.state
         n = s.count
         # Every lottery is drawn every month whatever the state, so the stream stays aligned.
-        # Single precision: a lottery against a share needs no more, and draws twice as fast.
-        route_u = self.rng.random((len(ROUTES), n), dtype=np.float32)
+        # Single-precision uniforms (a lottery against a share needs no more), drawn as their
+        # integer steps k = u * 2**24 (sim.engine.rng.uniform_float32_steps): the same numbers
+        # as rng.random(dtype=np.float32), faster.
+        route_k = uniform_float32_steps(self.rng, len(ROUTES) * n).reshape(len(ROUTES), n)
         verify_z = self.rng.standard_normal(n, dtype=np.float32)
-        referral_u = self.rng.random(n, dtype=np.float32)
-        success_u = self.rng.random(n, dtype=np.float32)
+        referral_k, success_k = uniform_float32_steps(self.rng, 2 * n).reshape(2, n)
         spent = np.flatnonzero(s.expense_month != 0)  # a few percent of the households
         income, spending = self._record(ctx, spent)
         seen = Observations(
@@ -355,15 +357,17 @@ class Monitoring(Policy[MonitoringConfig]):
         )
         cadre = seen.route(CADRE)  # every household: exits, detection and colours read it
         self._exit(ctx, income, cadre, verify_z)
-        self._detect(ctx, seen, cadre, route_u)
+        self._detect(ctx, seen, cadre, route_k)
         # Colours and assistance concern registered households (indices), the others are green.
         registered = np.flatnonzero(self.registered_now)
         colour = self._colour(ctx, cadre, registered)
         s.risk_colour[:] = GREEN
         s.risk_colour[registered] = colour
-        for code in (YELLOW, ORANGE, RED):
-            self._ever_coloured[code, registered[colour == code]] = True
-        self._assist(ctx, registered, colour, referral_u, success_u)
+        # One scatter into the flattened colours x households table, at the coloured rows.
+        coloured = np.flatnonzero(colour > GREEN)
+        flat = colour[coloured].astype(np.intp) * n + registered[coloured]
+        self._ever_coloured.reshape(-1)[flat] = True
+        self._assist(ctx, registered, colour, referral_k, success_k)
         self._registered_this_year |= self.registered_now
         self._spells_months += registered.size
         ctx.ledger.spend_overhead(
@@ -389,6 +393,7 @@ class Monitoring(Policy[MonitoringConfig]):
         ctx.state.risk_colour[:] = GREEN
         self.registered_now[:] = False
         self._entry_month[:] = -1
+        self._maturing.clear()
 
     def metrics(self) -> dict[str, Any]:
         """The register's size, routes, exits, time registered, reach, flag quality, help."""
@@ -443,7 +448,7 @@ class Monitoring(Policy[MonitoringConfig]):
         return income, spending
 
     def _detect(
-        self, ctx: PolicyContext, seen: Observations, cadre: Observation, route_u: np.ndarray
+        self, ctx: PolicyContext, seen: Observations, cadre: Observation, route_k: np.ndarray
     ) -> None:
         """Each route detects households meeting its criteria; matured detections enter.
 
@@ -455,8 +460,9 @@ class Monitoring(Policy[MonitoringConfig]):
         month = ctx.month_index
         unregistered = ~self.registered_now
         for r, route in enumerate(ROUTES):
-            reached = (route_u[r] < self._reach_below[r]) & unregistered
-            reached &= self._entry_month[r] < 0
+            pending = self._entry_month[r]
+            reached = (route_k[r] < self._reach_below[r]) & unregistered
+            reached &= pending < 0
             rows: Rows = ALL if r == CADRE or self._coverages[r] >= 0.5 else np.flatnonzero(reached)
             screening = route == "screening"
             o = cadre if r == CADRE else seen.route(r, rows, income=not screening)
@@ -465,21 +471,42 @@ class Monitoring(Policy[MonitoringConfig]):
                 meets |= (s.safety_net & ~self._on_dibao_seen)[rows]
             else:
                 meets |= o.per_capita < threshold
-            new = np.flatnonzero(meets & reached) if isinstance(rows, slice) else rows[meets]
-            self._entry_month[r, new] = month + self._delays[r]
+            new = (
+                rows.compress(meets)
+                if isinstance(rows, np.ndarray)
+                else np.flatnonzero(meets & reached)
+            )
+            pending[new] = month + self._delays[r]
+            self._maturing.setdefault(month + int(self._delays[r]), []).append((r, new))
         self._on_dibao_seen[:] = s.safety_net
-        due = self._entry_month == month
+        # An entry is credited to the first route whose detection of the household is due.
         entering = np.zeros(s.count, bool)
-        for r, route in enumerate(ROUTES):
-            first = due[r] & ~entering
-            self.entries[route] += int(np.count_nonzero(first))
-            entering |= first
+        entered = 0
+        for route, due in zip(ROUTES, self._due_entries(month), strict=True):
+            entering[due] = True
+            now = int(np.count_nonzero(entering))
+            self.entries[route] += now - entered
+            entered = now
         rows = np.flatnonzero(entering)
         self._entry_month[:, rows] = -1
         self.registered_now[rows] = True
         self.ever_registered[rows] = True
         self.entered_month[rows] = month
         self._months_above[rows] = 0
+
+    def _due_entries(self, month: int) -> list[np.ndarray]:
+        """Per route, the households whose detection by it is due to enter this month (rows).
+
+        Detections are kept by the month their entry is due (``_maturing``), so finding the
+        entries takes no pass over every household; one whose pending entry was cleared since
+        (the household entered by another route, or monitoring was withdrawn) is dropped.
+        """
+        due: list[list[np.ndarray]] = [[] for _ in ROUTES]
+        for r, rows in self._maturing.pop(month, []):
+            due[r].append(rows[self._entry_month[r][rows] == month])
+        for past in [m for m in self._maturing if m < month]:  # months the policy did not act
+            del self._maturing[past]
+        return [np.concatenate(rows) if rows else np.zeros(0, np.intp) for rows in due]
 
     def _exit(
         self, ctx: PolicyContext, income: np.ndarray, cadre: Observation, verify_z: np.ndarray
@@ -492,7 +519,7 @@ class Monitoring(Policy[MonitoringConfig]):
         months = (self._months_above[registered] + 1) * safe
         self._months_above[:] = 0
         self._months_above[registered] = months
-        due = registered[months >= self.cfg.exit_months]
+        due = np.compress(months >= self.cfg.exit_months, registered)
         if due.size == 0:
             return
         sigma = self.cfg.income_error_sigma
@@ -510,49 +537,54 @@ class Monitoring(Policy[MonitoringConfig]):
         """Colours of registered households ``rows`` from the cadres' observation."""
         per_capita, sudden = cadre.per_capita[rows], cadre.sudden[rows]
         low = per_capita < ctx.monitoring_threshold
-        colour = (low | sudden).astype(np.int8)  # YELLOW is 1
-        colour[low & sudden] = ORANGE
-        colour[(per_capita < ctx.line) | cadre.rigid[rows]] = RED
-        return colour
+        # Arithmetic on the flags (np.where and masked assignment are several times slower):
+        # YELLOW (1) for one of low and sudden, ORANGE (2) for both, RED (the highest) if red.
+        colour = low.view(np.int8) + sudden.view(np.int8)
+        red = (per_capita < ctx.line) | cadre.rigid[rows]
+        return np.maximum(colour, red.view(np.int8) * np.int8(RED))
 
     def _assist(
         self,
         ctx: PolicyContext,
         registered: np.ndarray,
         colour: np.ndarray,
-        referral_u: np.ndarray,
-        success_u: np.ndarray,
+        referral_k: np.ndarray,
+        success_k: np.ndarray,
     ) -> None:
         """Grants, placement referrals and dibao applications by colour (module docstring).
 
-        ``registered``: the registered households (row indices, ascending); ``colour``: theirs.
+        ``registered``: the registered households (row indices, ascending); ``colour``: theirs;
+        ``referral_k``, ``success_k``: every household's lottery steps (uniforms x 2**24).
         """
         s, cfg = ctx.state, self.cfg
         coloured = colour > GREEN
-        granted = registered[
-            (colour >= cfg.grant_from.value) & coloured & ~self._granted_this_year[registered]
-        ]
+        # np.compress: a boolean index is several times slower on irregular selections.
+        granted = np.compress(
+            (colour >= cfg.grant_from.value) & coloured & ~self._granted_this_year[registered],
+            registered,
+        )
         self.pay(ctx, granted, cfg.relief_grant * self.intensity)
         self._granted_this_year[granted] = True
         self._totals["relief_grants"] += int(granted.size)
 
         wanting = (colour >= cfg.placement_from.value) & coloured
-        candidates = registered[wanting & (s.unemployed_migrants[registered] > 0)]
+        candidates = np.compress(wanting & (s.unemployed_migrants[registered] > 0), registered)
         capacity = int(self._placement_capacity * self.intensity)
         slots = max(min(capacity - self._referrals_this_year, candidates.size), 0)
-        referred = candidates[np.argsort(referral_u[candidates], kind="stable")[:slots]]
-        placed = referred[success_u[referred] < cfg.placement_success_rate]
+        referred = candidates[np.argsort(referral_k[candidates], kind="stable")[:slots]]
+        placed = referred[success_k[referred] < self._placed_below]
         s.move_workers(placed, 1, "unemployed", "migrant")
         self._referrals_this_year += slots
         self._totals["referrals"] += slots
         self._totals["placements"] += int(placed.size)
 
-        applying = registered[
+        applying = np.compress(
             (colour >= cfg.dibao_from.value)
             & coloured
             & ~s.safety_net[registered]
-            & ~self._applied_this_year[registered]
-        ]
+            & ~self._applied_this_year[registered],
+            registered,
+        )
         s.safety_net[applying] = True
         self._applied_this_year[applying] = True
         self._dibao_applications += int(applying.size)

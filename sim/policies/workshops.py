@@ -100,6 +100,7 @@ class Workshops(Policy[WorkshopsConfig]):
         self.farm_jobs = np.zeros(s.count, np.int16)  # jobs held by the household's farm workers
         self.returnee_jobs = np.zeros(s.count, np.int16)  # held by its returned migrants
         self._village_seen = s.village.copy()
+        self._villages_counted = False  # the villages' households were counted once
         self.filled_by_month: list[int] = []
         self.hires = 0
 
@@ -111,9 +112,10 @@ class Workshops(Policy[WorkshopsConfig]):
     def jobs_by_village(self, ctx: PolicyContext) -> np.ndarray:
         """Workshop jobs filled per village."""
         jobs = self.farm_jobs + self.returnee_jobs
-        return np.bincount(ctx.state.village, weights=jobs, minlength=self.open.size).astype(
-            np.int64
-        )
+        holders = np.flatnonzero(jobs != 0)  # the few households holding jobs
+        return np.bincount(
+            ctx.state.village[holders], weights=jobs[holders], minlength=self.open.size
+        ).astype(np.int64)
 
     def start_year(self, ctx: PolicyContext) -> None:
         """Lay off the workers above the capacity when this year's intensity is lower."""
@@ -122,11 +124,11 @@ class Workshops(Policy[WorkshopsConfig]):
 
     def step(self, ctx: PolicyContext) -> None:
         """Open new workshops, release leavers' jobs, refill vacancies, pay wages and subsidies."""
-        self._open_new(ctx)
-        self._release_leavers(ctx)
+        moved = np.flatnonzero(ctx.state.village != self._village_seen)
+        self._open_new(ctx, moved)
+        self._release_leavers(ctx, moved)
         self._hire(ctx)
-        self._pay(ctx)
-        self.filled_by_month.append(int(self.farm_jobs.sum() + self.returnee_jobs.sum()))
+        self.filled_by_month.append(self._pay(ctx))
 
     def end_year(self, ctx: PolicyContext) -> None:
         """Close workshops; lay off, by lottery, the workers above the remaining capacity."""
@@ -166,12 +168,20 @@ class Workshops(Policy[WorkshopsConfig]):
 
     # -- phases ---------------------------------------------------------------------------
 
-    def _open_new(self, ctx: PolicyContext) -> None:
-        """Open the workshops of villages with their first households; book start-up grants."""
-        inhabited = np.bincount(ctx.state.village, minlength=self.open.size) > 0
-        opening = inhabited & ~self._opened
-        self.open[opening] = self.planned[opening]
-        self._opened |= opening
+    def _open_new(self, ctx: PolicyContext, moved: np.ndarray) -> None:
+        """Open the workshops of villages with their first households; book start-up grants.
+
+        ``moved``: the households whose village changed since the last step (rows). Which
+        villages have households changes only when some move, so they are counted only then
+        (and at the first step).
+        """
+        opening = np.zeros(self.open.size, bool)
+        if moved.size or not self._villages_counted:
+            inhabited = np.bincount(ctx.state.village, minlength=self.open.size) > 0
+            opening = inhabited & ~self._opened
+            self.open[opening] = self.planned[opening]
+            self._opened |= opening
+            self._villages_counted = True
         ctx.ledger.spend_overhead(
             self.name, int(self.planned[opening].sum()) * self.cfg.startup_grant
         )
@@ -181,13 +191,15 @@ class Workshops(Policy[WorkshopsConfig]):
         """Entries per household, from the household row of each entry."""
         return np.bincount(rows, minlength=count).astype(np.int16)
 
-    def _release_leavers(self, ctx: PolicyContext) -> None:
-        """Jobs end when the household moved or no longer has the workers holding them."""
+    def _release_leavers(self, ctx: PolicyContext, moved: np.ndarray) -> None:
+        """Jobs end when the household moved or no longer has the workers holding them.
+
+        ``moved``: the households whose village changed since the last step (rows).
+        """
         s = ctx.state
-        moved = s.village != self._village_seen
         self.farm_jobs[moved] = 0
         self.returnee_jobs[moved] = 0
-        self._village_seen[:] = s.village
+        self._village_seen[moved] = s.village[moved]
         np.minimum(self.farm_jobs, s.farm_workers, out=self.farm_jobs)
         np.minimum(self.returnee_jobs, s.unemployed_migrants, out=self.returnee_jobs)
 
@@ -209,8 +221,12 @@ class Workshops(Policy[WorkshopsConfig]):
         self.returnee_jobs += self._per_household(candidates[hired[~is_farm[hired]]], s.count)
         self.hires += hired.size
 
-    def _pay(self, ctx: PolicyContext) -> None:
-        """Wages and subsidies as this policy's transfers; forgone farm income off market income."""
+    def _pay(self, ctx: PolicyContext) -> int:
+        """Wages and subsidies as this policy's transfers; forgone farm income off market income.
+
+        Returns:
+            The jobs filled this month.
+        """
         s, cfg = ctx.state, self.cfg
         jobs = self.farm_jobs + self.returnee_jobs
         holders = np.flatnonzero(jobs > 0)
@@ -226,3 +242,4 @@ class Workshops(Policy[WorkshopsConfig]):
         s.income_month[holders] -= working * share_farm * forgone_per_worker
         paid = working > 0
         self.pay(ctx, holders[paid], (cfg.wage_monthly + cfg.subsidy_monthly) * working[paid])
+        return int(jobs[holders].sum())
