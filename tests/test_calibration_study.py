@@ -78,9 +78,11 @@ def test_a_tiny_calibration_writes_every_output(tiny):
     ):
         assert (folder / name).is_file(), name
     jobs = pd.read_csv(folder / "jobs.csv")
-    assert len(jobs) == 16 and sorted(jobs["run"]) == list(range(16))
+    assert len(jobs) == 16
     assert list(jobs.groupby("wave").size()) == [7, 6, 3]  # two waves, then the check
-    assert len(list(tiny.glob("*/summary.json"))) == 16
+    runs = sorted(set(jobs["run"]))  # a posterior draw taken twice runs once
+    assert runs == list(range(len(runs))) and len(runs) >= 14
+    assert len(list(tiny.glob("*/summary.json"))) == len(runs)
 
 
 def test_fit_table_compares_every_target_with_its_check_runs(tiny):
@@ -121,9 +123,11 @@ def test_the_calibrated_values_are_a_params_file_the_model_runs_with(tiny, tmp_p
     parameters = pd.read_csv(tiny / "calibration" / "parameters.csv")
     overrides = []
     for row in parameters.to_dict("records"):
-        group, name = row["parameter"].split(".", 1)
-        assert values[group][name] == pytest.approx(row["central"])
-        overrides.append(f"{row['parameter']}={values[group][name]}")
+        value = values
+        for part in row["parameter"].split("."):
+            value = value[part]
+        assert value == pytest.approx(row["central"])
+        overrides.append(f"{row['parameter']}={value}")
     run = tmp_path / "run"
     done = subprocess.run(
         [
@@ -138,8 +142,10 @@ def test_the_calibrated_values_are_a_params_file_the_model_runs_with(tiny, tmp_p
     assert done.returncode == 0, done.stderr
     config = json.loads((run / "provenance.json").read_text())["config"]
     for row in parameters.to_dict("records"):
-        group, name = row["parameter"].split(".", 1)
-        assert config[group][name] == pytest.approx(row["central"])
+        value = config
+        for part in row["parameter"].split("."):
+            value = value[part]
+        assert value == pytest.approx(row["central"])
 
 
 def test_an_interrupted_calibration_resumes_reusing_its_finished_runs(tiny, tmp_path):
@@ -152,8 +158,7 @@ def test_an_interrupted_calibration_resumes_reusing_its_finished_runs(tiny, tmp_
     shutil.rmtree(sweep / "calibration")
     kept = {
         run: (sweep / str(run) / "summary.json").stat().st_mtime_ns
-        for run in range(16)
-        if run not in lost
+        for run in set(runs["run"]) - lost
     }
     run_calibration(sweep, *TINY)
     for run, mtime in kept.items():

@@ -572,14 +572,16 @@ class _WaveRunner:
 
         s: CalibrationSettings = self.sweeper.settings
         values = to_values(unit, self.params)
-        first = len(self.runs)
+        first, first_job = len(self.runs), len(self.jobs)
+        known = {tuple(run): number for number, run in enumerate(self.runs)}
+        policy = f"{POLICY_GROUP}={s.policy}"
         for point, overrides in enumerate(point_overrides(values)):
             for seed in s.seeds:
-                self.jobs.append(
-                    {"wave": wave, "point": point, "seed": seed, "run": len(self.runs)}
-                )
-                policy = f"{POLICY_GROUP}={s.policy}"
-                self.runs.append([*self.base, policy, f"seed={seed}", *overrides, "~calibration"])
+                run = (*self.base, policy, f"seed={seed}", *overrides, "~calibration")
+                if run not in known:  # a posterior draw taken twice runs once
+                    known[run] = len(self.runs)
+                    self.runs.append(list(run))
+                self.jobs.append({"wave": wave, "point": point, "seed": seed, "run": known[run]})
         self.designs.append(values.assign(wave=wave).rename_axis("point").reset_index())
         folder = self.sweep_dir / self.sweeper.node
         atomic_write_text(
@@ -593,7 +595,7 @@ class _WaveRunner:
         log.info("calibration wave %d: %d runs", wave, len(self.runs) - first)
         launcher = self.sweeper.launcher
         assert launcher is not None
-        batch = self.sweeper.max_batch_size or len(self.runs) - first
+        batch = self.sweeper.max_batch_size or max(len(self.runs) - first, 1)
         for start in range(first, len(self.runs), batch):
             self.returns.append(launcher.launch(self.runs[start : start + batch], start))
         try:
@@ -601,7 +603,7 @@ class _WaveRunner:
         except CompareError as exc:
             raise ConfigError(f"calibration: {exc}") from None
         out = np.full((len(unit), len(s.seeds), len(self.targets)), np.nan)
-        for job in self.jobs[first:]:
+        for job in self.jobs[first_job:]:
             row = runs.loc[job["run"]]
             if row["status"] == "ok":
                 stats = simulate_targets(self.sweep_dir / row["folder"], self.targets)
