@@ -179,7 +179,7 @@ def test_an_interrupted_calibration_resumes_reusing_its_finished_runs(tiny, tmp_
         ("calibration.method=abc", "calibration.method=abc"),
         ("calibration.budget=5", "calibration.budget=5"),
         ("calibration.parameters=[shocks.no_such_rate]", "shocks.no_such_rate"),
-        ("shocks.hospitalisation_rate=0.2", "shocks.hospitalisation_rate=0.2"),
+        ("shocks.hospital_cost_median=5000", "shocks.hospital_cost_median=5000"),
         ("calibration.targets=/no/such/targets.yaml", "/no/such/targets.yaml"),
         ("years=2", "years=2"),
     ],
