@@ -19,9 +19,9 @@ The method (docs/calibration.md gives the reasons for it):
    fitted targets is at most ``cutoff`` (3, Pukelsheim's three-sigma rule) under every emulator so
    far. The next wave runs a space-filling (greedy maximin) subset of NROY candidates.
 2. **Posterior.** The last emulators give a Gaussian likelihood of the observations at any point;
-   the posterior is the prior restricted to NROY reweighted by that likelihood (importance
-   sampling with many candidates: cheap, the emulators stand in for the model). Its effective
-   sample size is reported.
+   the posterior is the prior restricted to NROY times that likelihood, sampled by random-walk
+   Metropolis chains (:func:`sample_posterior`; cheap, the emulators stand in for the model). Its
+   acceptance rate is reported.
 3. **Check.** The model itself runs on draws from the posterior: the fit table compares those
    runs with the observations, for the fitted targets and the held-out ones alike.
 
@@ -81,8 +81,10 @@ class MatchSettings:
         cutoff: largest implausibility of a point not ruled out (3: three-sigma rule).
         discrepancy: model discrepancy as a share of the observed value (standard deviation).
         candidates: prior candidates drawn at a time to find a wave's NROY points.
-        posterior_candidates: NROY candidates sought for the posterior (drawn 50,000 at a time,
-            at most ten times).
+        posterior_candidates: NROY candidates sought to start the posterior's chains (drawn
+            50,000 at a time from the prior, at most ten times, then grown around those found).
+        chains: Metropolis chains of the posterior.
+        steps: steps of each chain (a third burn-in, then every tenth state kept).
         seed: seed of the designs, candidates and resampling.
     """
 
@@ -90,6 +92,8 @@ class MatchSettings:
     discrepancy: float = 0.05
     candidates: int = 10_000
     posterior_candidates: int = 20_000
+    chains: int = 200
+    steps: int = 300
     seed: int = 0
 
 
@@ -247,10 +251,75 @@ def not_ruled_out(
             break
     found = np.concatenate(kept)
     if len(found):
-        return NotRuledOut(found, len(found) / drawn, matched=True)
+        share = len(found) / drawn
+        if len(found) < wanted:  # a small region: search around the NROY points found
+            found = _grow(found, emulators, targets, settings, rng, wanted)
+        return NotRuledOut(found, share, matched=True)
     # Nothing meets the cutoff: the least implausible of the last draw, by the latest emulator.
     worst = implausibility(emulators[-1], unit, targets, settings)
     return NotRuledOut(unit[np.argsort(worst)[:wanted]], 0.0, matched=False)
+
+
+def _grow(
+    found: np.ndarray,
+    emulators: list[Emulator],
+    targets: list[Observation],
+    settings: MatchSettings,
+    rng: np.random.Generator,
+    wanted: int,
+) -> np.ndarray:
+    """More NROY candidates near ``found``: jittered copies that stay NROY (twenty tries)."""
+    spread = np.maximum(found.std(axis=0), 0.01)
+    for _ in range(20):
+        parents = found[rng.integers(len(found), size=min(4 * wanted, 20_000))]
+        children = np.clip(parents + rng.normal(0.0, 0.5 * spread, parents.shape), 0.0, 1.0)
+        found = np.concatenate([found, children[plausible(emulators, children, targets, settings)]])
+        if len(found) >= wanted:
+            break
+    return found
+
+
+def sample_posterior(
+    emulators: list[Emulator],
+    start: np.ndarray,
+    targets: list[Observation],
+    settings: MatchSettings,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, float]:
+    """Posterior draws by random-walk Metropolis on the emulated likelihood.
+
+    The target density is the prior (uniform on the unit hypercube) restricted to NROY times the
+    last emulator's Gaussian likelihood. ``settings.chains`` chains start from NROY candidates
+    resampled by likelihood; the proposal is Gaussian with the candidates' covariance scaled by
+    ``2.38**2 / dims`` (Roberts, Gelman and Gilks); the first third of ``settings.steps`` is
+    burn-in, then every tenth state of every chain is a draw.
+
+    Returns:
+        The draws (chains x kept states, dims) and the acceptance rate.
+    """
+    dims = start.shape[1]
+    log_start = log_likelihood(emulators[-1], start, targets, settings)
+    weights = np.exp(log_start - log_start.max())
+    rows = _resample(weights, settings.chains, rng)
+    state, log_p = start[rows].copy(), log_start[rows].copy()
+    covariance = np.atleast_2d(np.cov(start.T, aweights=weights)) if len(start) > dims else None
+    if covariance is None or not np.all(np.isfinite(covariance)):
+        covariance = np.eye(dims) * 0.01
+    covariance = covariance * 2.38**2 / dims + np.eye(dims) * 1e-8
+    scale = np.linalg.cholesky(covariance)
+    burn, draws, accepted = settings.steps // 3, [], 0
+    for step in range(settings.steps):
+        proposal = state + rng.standard_normal(state.shape) @ scale.T
+        inside = np.flatnonzero(np.all((proposal >= 0) & (proposal <= 1), axis=1))
+        ok = inside[plausible(emulators, proposal[inside], targets, settings)]
+        log_new = np.full(len(state), -np.inf)
+        log_new[ok] = log_likelihood(emulators[-1], proposal[ok], targets, settings)
+        accept = np.log(rng.random(len(state))) < log_new - log_p
+        state[accept], log_p[accept] = proposal[accept], log_new[accept]
+        accepted += int(accept.sum())
+        if step >= burn and (step - burn) % 10 == 0:
+            draws.append(state.copy())
+    return np.concatenate(draws), accepted / (settings.chains * settings.steps)
 
 
 @dataclass
@@ -280,10 +349,11 @@ class Calibration:
 
     Attributes:
         waves: the waves run, the check wave last.
-        posterior_unit: posterior candidates (m, dims) in the unit hypercube.
-        weights: their normalised importance weights (m,).
+        posterior_unit: posterior draws (m, dims) in the unit hypercube.
+        weights: their normalised weights (m,), equal for Metropolis draws.
         nroy_share: share of the prior not ruled out by the last emulators.
         matched: False when no candidate met the cutoff at the end (the least implausible used).
+        acceptance: the Metropolis acceptance rate of the posterior's chains.
     """
 
     waves: list[Wave]
@@ -291,12 +361,8 @@ class Calibration:
     weights: np.ndarray
     nroy_share: float
     matched: bool
+    acceptance: float
     emulators: list[Emulator] = field(default_factory=list, repr=False)
-
-    @property
-    def ess(self) -> float:
-        """Effective sample size of the weights (Kish)."""
-        return float(self.weights.sum() ** 2 / np.sum(self.weights**2))
 
     @property
     def check(self) -> Wave:
@@ -369,13 +435,14 @@ def calibrate(
     final = not_ruled_out(
         emulators, targets, settings, rng, wanted=settings.posterior_candidates, draw=50_000
     )
-    log_weight = log_likelihood(emulators[-1], final.unit, targets, settings)
-    weights = np.exp(log_weight - log_weight.max())
-    weights /= weights.sum()
-    check_unit = final.unit[_resample(weights, sizes[-1], rng)]
+    draws, acceptance = sample_posterior(emulators, final.unit, targets, settings, rng)
+    weights = np.full(len(draws), 1.0 / len(draws))
+    check_unit = draws[_resample(weights, sizes[-1], rng)]
     values = simulate(len(waves), check_unit)
     waves.append(Wave(len(waves), "check", check_unit, values, final.share, final.matched))
-    return Calibration(waves, final.unit, weights, final.share, final.matched, emulators)
+    return Calibration(
+        waves, draws, weights, final.share, final.matched, acceptance, emulators=emulators
+    )
 
 
 def weighted_quantiles(

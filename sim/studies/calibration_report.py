@@ -3,7 +3,7 @@
 ``python -m sim -m +experiment=calibration`` writes, into ``SWEEP_DIR/calibration/``:
 
 - ``posterior.parquet``: the posterior's draws, one column per calibrated parameter (config keys,
-  in the parameter's unit) and ``weight`` (normalised importance weights), heaviest first; the
+  in the parameter's unit) and ``weight`` (normalised; equal for Metropolis draws); the
   robust comparison draws from it (``robust.posterior=...``);
 - ``waves.csv``: each wave's kind, points and the share of the prior not ruled out before it;
 - ``runs.csv``: every run's target statistics (wave, point, seed, run, status, one column per
@@ -70,7 +70,8 @@ def write_posterior(folder: Path, result: Calibration, params: list[Uncertain]) 
         for w in result.waves
     )
     atomic_write_text(folder / WAVES_FILE, waves.to_csv(index=False))
-    summary = {"ess": round(result.ess, 1), "nroy_share": result.nroy_share}
+    summary: dict[str, Any] = {"draws": len(result.weights), "nroy_share": result.nroy_share}
+    summary["acceptance"] = round(result.acceptance, 3)
     summary["matched"] = result.matched
     atomic_write_text(folder / RESULT_FILE, json.dumps(summary, indent=1) + "\n")
 
@@ -325,7 +326,7 @@ def _report(
     lines = [
         "# Calibration",
         "",
-        f"History matching with Gaussian-process emulators, then an importance-sampled posterior "
+        "History matching with Gaussian-process emulators, then a posterior sampled on them "
         f"(docs/calibration.md). Policy preset: `{study['policy']}`; {study['budget']} simulations "
         f"budgeted ({study.get('runs', '?')} run) on seeds {study['seeds']}; wall time "
         f"{study.get('wall_time_s', '?')} s; implausibility cutoff {study['cutoff']}, model "
@@ -333,7 +334,8 @@ def _report(
         "",
         "Fitted targets within their interval: "
         f"**{int(fitted['within'].sum())} of {len(fitted)}**. "
-        f"Posterior: effective sample size {result['ess']}; share of the prior not ruled out "
+        f"Posterior: {result['draws']} Metropolis draws (acceptance {result['acceptance']:.0%}); "
+        "share of the prior not ruled out "
         f"{result['nroy_share']:.4f}"
         + ("" if result["matched"] else " (no point met the cutoff: the least implausible used)")
         + ".",
