@@ -291,11 +291,12 @@ def sample_posterior(
     The target density is the prior (uniform on the unit hypercube) restricted to NROY times the
     last emulator's Gaussian likelihood. ``settings.chains`` chains start from NROY candidates
     resampled by likelihood; the proposal is Gaussian with the candidates' covariance scaled by
-    ``2.38**2 / dims`` (Roberts, Gelman and Gilks); the first third of ``settings.steps`` is
-    burn-in, then every tenth state of every chain is a draw.
+    ``2.38**2 / dims`` (Roberts, Gelman and Gilks), shrunk or widened every 20 steps of the
+    burn-in (the first third of ``settings.steps``) towards an acceptance between 15% and 40%;
+    then every tenth state of every chain is a draw.
 
     Returns:
-        The draws (chains x kept states, dims) and the acceptance rate.
+        The draws (chains x kept states, dims) and the acceptance rate after burn-in.
     """
     dims = start.shape[1]
     log_start = log_likelihood(emulators[-1], start, targets, settings)
@@ -307,19 +308,24 @@ def sample_posterior(
         covariance = np.eye(dims) * 0.01
     covariance = covariance * 2.38**2 / dims + np.eye(dims) * 1e-8
     scale = np.linalg.cholesky(covariance)
-    burn, draws, accepted = settings.steps // 3, [], 0
+    burn, draws, accepted, factor, recent = settings.steps // 3, [], 0, 1.0, 0
     for step in range(settings.steps):
-        proposal = state + rng.standard_normal(state.shape) @ scale.T
+        if step < burn and step and step % 20 == 0:  # tune the step size during burn-in
+            rate = recent / (20 * len(state))
+            factor *= 0.6 if rate < 0.15 else 1.5 if rate > 0.4 else 1.0
+            recent = 0
+        proposal = state + factor * rng.standard_normal(state.shape) @ scale.T
         inside = np.flatnonzero(np.all((proposal >= 0) & (proposal <= 1), axis=1))
         ok = inside[plausible(emulators, proposal[inside], targets, settings)]
         log_new = np.full(len(state), -np.inf)
         log_new[ok] = log_likelihood(emulators[-1], proposal[ok], targets, settings)
         accept = np.log(rng.random(len(state))) < log_new - log_p
         state[accept], log_p[accept] = proposal[accept], log_new[accept]
-        accepted += int(accept.sum())
+        recent += int(accept.sum())
+        accepted += int(accept.sum()) if step >= burn else 0
         if step >= burn and (step - burn) % 10 == 0:
             draws.append(state.copy())
-    return np.concatenate(draws), accepted / (settings.chains * settings.steps)
+    return np.concatenate(draws), accepted / (settings.chains * (settings.steps - burn))
 
 
 @dataclass
