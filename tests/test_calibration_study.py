@@ -190,3 +190,25 @@ def test_bad_settings_stop_with_one_line_before_any_run(tmp_path, setting, named
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and named in lines[0], done.stderr
     assert not list(sweep.glob("*/summary.json"))
+
+
+def test_the_shipped_calibrated_values_are_the_shipped_posteriors_means():
+    from sim.config import CONFIG_DIR
+    from sim.studies.design import posterior_draws
+    from sim.studies.uncertainty import load_uncertainty
+
+    posterior = pd.read_parquet(CONFIG_DIR / "params" / "posterior.parquet")
+    calibrated = yaml.safe_load((CONFIG_DIR / "params" / "calibrated.yaml").read_text())
+    declared = load_uncertainty()
+    weights = posterior.pop("weight").to_numpy()
+    assert weights.sum() == pytest.approx(1.0) and (weights >= 0).all()
+    keys = []
+    for group, values in calibrated.items():
+        for name, value in pd.json_normalize(values, sep=".").iloc[0].items():
+            keys.append(f"{group}.{name}")
+            column = posterior[keys[-1]]
+            assert column.between(declared[keys[-1]].low, declared[keys[-1]].high).all()
+            assert value == pytest.approx(np.sum(column * weights), rel=1e-3)  # 4 digits
+    assert sorted(keys) == sorted(posterior.columns)
+    draws = posterior_draws(CONFIG_DIR / "params" / "posterior.parquet", 50, seed=0)
+    assert list(draws.columns) == list(posterior.columns) and len(draws) == 50
