@@ -25,7 +25,6 @@ TINY = (
 FIT_COLUMNS = [
     "target",
     "source",
-    "use",
     "observed",
     "low",
     "high",
@@ -33,6 +32,7 @@ FIT_COLUMNS = [
     "sim_low",
     "sim_high",
     "within",
+    "use",
 ]
 
 

@@ -8,10 +8,10 @@
 - ``waves.csv``: each wave's kind, points and the share of the prior not ruled out before it;
 - ``runs.csv``: every run's target statistics (wave, point, seed, run, status, one column per
   target);
-- ``fit.csv``: one row per target: ``target, source, use, observed, low, high, simulated,
-  sim_low, sim_high, within`` -- simulated is the mean of the check runs (posterior draws x seeds),
-  ``sim_low``/``sim_high`` their 5th and 95th percentiles, ``within`` whether the simulated mean
-  lies in the observation's interval;
+- ``fit.csv``: one row per target: ``target, source, observed, low, high, simulated, sim_low,
+  sim_high, within, use`` -- simulated is the mean of the check runs (posterior draws x
+  seeds), ``sim_low``/``sim_high`` their 5th and 95th percentiles, ``within`` whether the
+  simulated mean lies in the observation's interval, ``use`` ``fit`` or ``held_out``;
 - ``parameters.csv``: each parameter's prior range, default, posterior mean, 5/50/95th weighted
   percentiles, the central value (the weighted mean, four significant digits), and whether the
   targets identify it;
@@ -143,7 +143,6 @@ def fit_table(statistics: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
             {
                 "target": t.name,
                 "source": t.source,
-                "use": t.use,
                 "observed": t.observed,
                 "low": t.low,
                 "high": t.high,
@@ -151,6 +150,7 @@ def fit_table(statistics: pd.DataFrame, study: dict[str, Any]) -> pd.DataFrame:
                 "sim_low": float(low),
                 "sim_high": float(high),
                 "within": bool(t.low <= simulated <= t.high),
+                "use": t.use,
             }
         )
     return pd.DataFrame(rows)
