@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import pytest
 
 from sim.config import Config, compose
 from sim.run import RunResult, run
 
+ROOT = Path(__file__).resolve().parents[1]
 SMALL = ("population=small", "output.progress=false", "output.console_summary=false")
 
 
@@ -34,3 +38,21 @@ def run_small() -> Callable[..., RunResult]:
         return run(small_config(*overrides, *extra))
 
     return _run
+
+
+def run_study(
+    experiment: str, sweep: Path, *args: str, status: int = 0, timeout: int = 600
+) -> subprocess.CompletedProcess[str]:
+    """``python -m sim -m +experiment=EXPERIMENT ARGS`` into ``sweep``; its exit status checked."""
+    done = subprocess.run(
+        [
+            *(sys.executable, "-m", "sim", "-m", f"+experiment={experiment}", *args),
+            *(f"hydra.sweep.dir={sweep}", "hydra.callbacks.comparison.progress=false"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=timeout,
+    )
+    assert done.returncode == status, done.stderr[-3000:]
+    return done

@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.conftest import run_study
+
 ROOT = Path(__file__).resolve().parents[1]
 TINY = (
     "calibration.budget=16",
@@ -37,18 +39,7 @@ FIT_COLUMNS = [
 
 
 def run_calibration(sweep: Path, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "sim", "-m", "+experiment=calibration", *args),
-            *(f"hydra.sweep.dir={sweep}", "hydra.callbacks.comparison.progress=false"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
-    assert done.returncode == status, done.stderr[-3000:]
-    return done
+    return run_study("calibration", sweep, *args, status=status)
 
 
 @pytest.fixture(scope="module")

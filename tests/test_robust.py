@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +18,7 @@ from sim.studies.robust import (
     rank_distribution,
     summarize,
 )
+from tests.conftest import run_study
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -123,20 +122,14 @@ def test_a_robust_study_from_a_posterior_file_runs_every_scenario_on_every_draw(
         }
     ).to_parquet(posterior)
     sweep = tmp_path / "sweep"
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "sim", "-m", "+experiment=robust_comparison"),
-            *("population=small", "population.households=1000", "years=2", "robust.draws=2"),
-            *("robust.seeds=[0]", "robust.scenarios=[monitoring,medical_relief]"),
-            *("robust.parameters=[shocks.reimbursement_rate]", f"robust.posterior={posterior}"),
-            *(f"hydra.sweep.dir={sweep}", "hydra.callbacks.comparison.progress=false"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
+    run_study(
+        "robust_comparison",
+        sweep,
+        *("population=small", "population.households=1000", "years=2", "robust.draws=2"),
+        *("robust.seeds=[0]", "robust.scenarios=[monitoring,medical_relief]"),
+        *("robust.parameters=[shocks.reimbursement_rate]", f"robust.posterior={posterior}"),
         timeout=300,
     )
-    assert done.returncode == 0, done.stderr[-3000:]
     design = pd.read_csv(sweep / "robust" / "design.csv", index_col="point")
     assert sorted(design["shocks.hospital_cost_sigma"]) == [0.75, 1.25]
     assert design["shocks.reimbursement_rate"].between(0.45, 0.65).all()  # its declared range

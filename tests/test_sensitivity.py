@@ -23,6 +23,8 @@ import yaml
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from tests.conftest import run_study as run_experiment
+
 ROOT = Path(__file__).resolve().parent.parent
 TOY = {  # config key -> weight in the toy relapse rate (key x_c enters squared, x_d not at all)
     "shocks.reimbursement_rate": 0.06,
@@ -145,18 +147,7 @@ REAL = (
 
 
 def run_study(sweep: Path, *args: str, status: int = 0) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run(
-        [
-            *(sys.executable, "-m", "sim", "-m", "+experiment=sensitivity", *args),
-            *(f"hydra.sweep.dir={sweep}", "hydra.callbacks.comparison.progress=false"),
-        ],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=300,
-    )
-    assert done.returncode == status, done.stderr[-3000:]
-    return done
+    return run_experiment("sensitivity", sweep, *args, status=status, timeout=300)
 
 
 @pytest.fixture(scope="module")

@@ -149,16 +149,23 @@ def _variances(targets: list[Observation], settings: MatchSettings) -> np.ndarra
     return np.array([t.sigma**2 + (settings.discrepancy * abs(t.observed)) ** 2 for t in targets])
 
 
+def _fitted_residuals(
+    emulator: Emulator, unit: np.ndarray, targets: list[Observation], settings: MatchSettings
+) -> tuple[np.ndarray, np.ndarray]:
+    """Emulated minus observed, and the total variance, of the fitted targets (points, fitted)."""
+    mean, variance = emulator.predict(unit)
+    fitted = np.array([t.fit for t in targets])
+    observed = np.array([t.observed for t in targets])
+    total = variance + _variances(targets, settings)
+    return (mean - observed)[:, fitted], total[:, fitted]
+
+
 def implausibility(
     emulator: Emulator, unit: np.ndarray, targets: list[Observation], settings: MatchSettings
 ) -> np.ndarray:
     """Largest implausibility over the fitted targets of each point (points,)."""
-    mean, variance = emulator.predict(unit)
-    fitted = np.array([t.fit for t in targets])
-    observed = np.array([t.observed for t in targets])
-    scale = np.sqrt(variance + _variances(targets, settings))
-    distance = np.abs(mean - observed) / scale
-    return distance[:, fitted].max(axis=1)
+    residual, total = _fitted_residuals(emulator, unit, targets, settings)
+    return (np.abs(residual) / np.sqrt(total)).max(axis=1)
 
 
 def plausible(
@@ -190,11 +197,7 @@ def log_likelihood(
     emulator: Emulator, unit: np.ndarray, targets: list[Observation], settings: MatchSettings
 ) -> np.ndarray:
     """Gaussian log-likelihood of the fitted observations at each point (points,)."""
-    mean, variance = emulator.predict(unit)
-    fitted = np.array([t.fit for t in targets])
-    observed = np.array([t.observed for t in targets])
-    total = (variance + _variances(targets, settings))[:, fitted]
-    residual = (mean - observed)[:, fitted]
+    residual, total = _fitted_residuals(emulator, unit, targets, settings)
     return -0.5 * np.sum(residual**2 / total + np.log(2 * math.pi * total), axis=1)
 
 
