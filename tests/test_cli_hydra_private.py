@@ -120,3 +120,60 @@ def test_basic_sweepers_are_recognised_and_others_not():
         del sys.modules["planned"]
     assert not hydra_private.is_basic_sweeper("hydra_plugins.sim_studies.RobustSweeper")
     assert not hydra_private.is_basic_sweeper("no.such.Sweeper")
+
+
+def _loader_and_master(*overrides: str):
+    from hydra import initialize_config_dir
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    from sim.config import CONFIG_DIR
+
+    context = initialize_config_dir(str(CONFIG_DIR), version_base="1.3")
+    context.__enter__()
+    loader = GlobalHydra.instance().config_loader()
+    master = loader.load_configuration("config", list(overrides), RunMode.MULTIRUN)
+    return context, loader, master
+
+
+def test_jobs_composed_like_an_earlier_one_equal_hydras_own_composition():
+    from omegaconf import OmegaConf
+
+    context, loader, master = _loader_and_master("population=small", "hydra.sweep.dir=/tmp/x")
+    try:
+        hydra_private.read_config_files_once(loader)
+        compose = hydra_private.JobComposer(loader, master)
+        jobs = [
+            [f"seed={seed}", f"policy={policy}", f"poverty.line={line}", "years=2"]
+            for policy in ("none", "all")
+            for seed in (0, 7)
+            for line in (4000, 4100.5)
+        ]
+        jobs += [
+            ["seed=1", "+poverty.extra=5"],  # an addition: composed by Hydra
+            ["seed=2", "+poverty.extra=5"],
+            ["seed=3", "output.plots=false", "hydra.job.chdir=false"],  # a Hydra key
+            ["seed=4", "output.plots=false", "hydra.job.chdir=false"],
+            ["seed=5", "shocks=none", "policies.monitoring.enabled=true"],
+            ["seed=6", "shocks=none", "policies.monitoring.enabled=true"],
+        ]
+        for job in jobs:
+            copied, composed = compose(job), loader.load_sweep_config(master, job)
+            assert OmegaConf.to_yaml(copied, resolve=False) == OmegaConf.to_yaml(composed), job
+            assert OmegaConf.is_struct(copied) == OmegaConf.is_struct(composed)
+        assert len(compose.composed) == 5  # none/all, the addition, the Hydra key, shocks=none
+    finally:
+        context.__exit__(None, None, None)
+
+
+def test_a_config_file_is_read_once_and_each_reader_gets_its_own_copy():
+    context, loader, _ = _loader_and_master()
+    try:
+        hydra_private.read_config_files_once(loader)
+        source = next(s for s in loader.repository.sources if s.scheme() == "file")
+        first, second = source.load_config("config"), source.load_config("config")
+        assert first.config == second.config and first.config is not second.config
+        first.config.seed = 99
+        assert source.load_config("config").config.seed == 0
+    finally:
+        context.__exit__(None, None, None)

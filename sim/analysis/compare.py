@@ -599,22 +599,28 @@ def summarize_sweep(sweep: Sweep, baseline: Sequence[str] = ()) -> pd.DataFrame:
     ).assign(scenario=paired["scenario"].to_numpy())
     diffs = grouped_intervals(differences, "scenario", metrics)
 
+    keys = order.to_numpy()
     counts = pd.crosstab(sweep.runs["scenario"], sweep.runs["status"])
     columns: dict[str, Any] = {
-        "n_seeds": ok.groupby("scenario").size(),
+        "n_seeds": ok.groupby("scenario").size().reindex(keys).to_numpy(),
         **{
-            f"n_{status}": counts[status] if status in counts else 0
+            f"n_{status}": counts[status].reindex(keys).to_numpy() if status in counts else 0
             for status in ("failed", "missing", "invalid")
         },
-        "n_pairs": differences.groupby("scenario").size(),
+        "n_pairs": differences.groupby("scenario").size().reindex(keys).to_numpy(),
+    }
+    ordered = {
+        (part, edge): frame.reindex(keys)
+        for part, tables in (("mean", means), ("diff", diffs))
+        for edge, frame in tables.items()
     }
     for metric in metrics:
-        for part, table in (("mean", means), ("diff", diffs)):
+        for part in ("mean", "diff"):
             name = metric if part == "mean" else f"{metric}_diff"
-            columns[f"{name}_mean" if part == "mean" else name] = table["mean"][metric]
-            columns[f"{name}_lo"] = table["lo"][metric]
-            columns[f"{name}_hi"] = table["hi"][metric]
-    table = pd.DataFrame({k: _by_scenario(v, order) for k, v in columns.items()})
+            columns[f"{name}_mean" if part == "mean" else name] = ordered[part, "mean"][metric]
+            columns[f"{name}_lo"] = ordered[part, "lo"][metric]
+            columns[f"{name}_hi"] = ordered[part, "hi"][metric]
+    table = pd.DataFrame({k: getattr(v, "values", v) for k, v in columns.items()})
     for name in ("n_seeds", "n_failed", "n_missing", "n_invalid", "n_pairs"):
         table[name] = table[name].fillna(0).astype(int)
     table = pd.concat([scenarios, table.reset_index(drop=True)], axis=1)
@@ -627,13 +633,6 @@ def summarize_sweep(sweep: Sweep, baseline: Sequence[str] = ()) -> pd.DataFrame:
             table["cost_total_yuan_diff"] / table["relapse_events_averted"]
         ).where(table["relapse_events_averted"] > 0)
     return table
-
-
-def _by_scenario(values: Any, order: pd.Series) -> Any:
-    """``values`` (a number, or a Series indexed by scenario) in the order of ``order``."""
-    if isinstance(values, pd.Series):
-        return values.reindex(order.to_numpy()).to_numpy()
-    return values
 
 
 def yearly_by_scenario(sweep: Sweep) -> pd.DataFrame:

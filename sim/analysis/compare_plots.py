@@ -18,7 +18,10 @@ paired on seed.
 from __future__ import annotations
 
 import itertools
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -622,6 +625,10 @@ def write_plots(
 ) -> list[Path]:
     """Draw every comparison plot (:func:`draw_plots`) and save each as PNG and SVG.
 
+    The files are rendered by as many processes as this process may use cores (forked, so that
+    they share the drawn figures; on Linux, one process elsewhere): rendering is most of a
+    report's time, and the sweep's cores are free by then.
+
     Args:
         out: the comparison folder.
         summary: one row per scenario (:func:`sim.analysis.compare.summarize_sweep`).
@@ -632,14 +639,32 @@ def write_plots(
     Returns:
         The files written, the first plot's first.
     """
-    files: list[Path] = []
-    for name, fig in draw_plots(summary, yearly, params).items():
-        for fmt in ("png", "svg"):
-            path = out / f"{name}.{fmt}"
+    global _RENDERING
+    _RENDERING = [
+        (out / f"{name}.{fmt}", fig, fmt, save)
+        for name, fig in draw_plots(summary, yearly, params).items()
+        for fmt in ("png", "svg")
+    ]
+    try:
+        cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()  # Linux
+        workers = min(len(_RENDERING), len(cores))
+        if workers > 1:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(workers, mp_context=context) as pool:
+                list(pool.map(_render, range(len(_RENDERING))))
+        else:
+            for task in range(len(_RENDERING)):
+                _render(task)
+        return [path for path, *_ in _RENDERING]
+    finally:
+        _RENDERING = []
 
-            def write(tmp: Path, fig: Figure = fig, fmt: str = fmt) -> None:
-                fig.savefig(tmp, format=fmt, dpi=DPI)
 
-            save(path, write)
-            files.append(path)
-    return files
+# The files write_plots renders: (path, figure, format, save); a global so that forked processes
+# find the figures without pickling them.
+_RENDERING: list[tuple[Path, Figure, str, Save]] = []
+
+
+def _render(task: int) -> None:
+    path, fig, fmt, save = _RENDERING[task]
+    save(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=DPI))

@@ -99,9 +99,13 @@ def grouped_intervals(
         index=mean.index,
         columns=mean.columns,
     )
-    lo, hi = mean - half, mean + half
-    for column in columns:
-        low, high = (bounds or {}).get(column, UNBOUNDED)
-        lo[column] = lo[column].clip(lower=low, upper=high)
-        hi[column] = hi[column].clip(lower=low, upper=high)
+    limits = np.array([(bounds or {}).get(column, UNBOUNDED) for column in mean.columns]).T
+    lo, hi = (
+        pd.DataFrame(
+            np.clip(edge.to_numpy(dtype=float), limits[0], limits[1]),
+            index=mean.index,
+            columns=mean.columns,
+        )
+        for edge in (mean - half, mean + half)
+    )
     return {"mean": mean, "lo": lo, "hi": hi, "n": n}

@@ -30,6 +30,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from sim.cli import hydra_private, jobs
 from sim.cli.checks import folder_problem, refuse, subdir_error
+from sim.cli.launcher import forks_workers
 from sim.files import (
     COMPARISON_DIR,
     ERROR_FILE,
@@ -136,7 +137,8 @@ class _ProgressBar:
         while not self.stopped.wait(0.5):
             done = self._count()
             if done != self.bar.n:
-                self.bar.update(done - self.bar.n)
+                with jobs.FORK_LOCK:
+                    self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
         """Stop the thread, show the final count and close the bar."""
@@ -224,7 +226,11 @@ class SweepReport(Callback):
         if self.progress:
             self.bar = _ProgressBar(markers, self.planned)
         if self.report:  # while the runs go, not after them
-            jobs.import_in_background("sim.analysis.compare", "sim.analysis.compare_plots")
+            jobs.import_in_background(
+                "sim.analysis.compare",
+                "sim.analysis.compare_plots",
+                after_workers_start=forks_workers(config),
+            )
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Close the bar, say what was reused and recomputed, write the report, exit 1 on failures.

@@ -32,15 +32,25 @@ _POLL_S = 0.5  # how often a worker or a child looks whether its parent is still
 _child: int | None = None  # the pid of the run this process is waiting for
 _watching = False
 _importing: threading.Thread | None = None
+_deferred: tuple[str, ...] = ()
+FORK_LOCK = threading.Lock()
+"""Held by a thread of the launching process that writes to the terminal (the progress bar) and
+by a launcher while it forks its workers: a process forked while another thread holds a lock
+(of a stream, a module's import) would wait for it forever."""
 
 
-def import_in_background(*modules: str) -> None:
+def import_in_background(*modules: str, after_workers_start: bool = False) -> None:
     """Import ``modules`` in a thread, so that their import overlaps the sweep's runs.
 
     :func:`run_forked` waits for the thread before it forks: a child forked while a thread holds
-    a module's import lock could never import that module.
+    a module's import lock could never import that module. With ``after_workers_start``, the
+    thread starts only when the launcher calls :func:`workers_started` (a launcher that forks its
+    workers from this process: they need not wait for, nor inherit, these imports).
     """
-    global _importing
+    global _importing, _deferred
+    if after_workers_start:
+        _deferred = modules
+        return
 
     def load() -> None:
         for module in modules:
@@ -48,6 +58,20 @@ def import_in_background(*modules: str) -> None:
 
     _importing = threading.Thread(target=load, daemon=True, name="import-in-background")
     _importing.start()
+
+
+def workers_started() -> None:
+    """Start the imports that waited for the launcher's workers (:func:`import_in_background`)."""
+    global _deferred
+    if _deferred:
+        import_in_background(*_deferred)
+        _deferred = ()
+
+
+def wait_for_imports() -> None:
+    """Wait for the imports of :func:`import_in_background` to end (before a fork)."""
+    if _importing is not None:
+        _importing.join()
 
 
 def in_worker() -> bool:
@@ -98,8 +122,7 @@ def run_forked(work: Callable[[], None]) -> int:
     if not hasattr(os, "fork"):  # Windows: in this process, without the protection
         work()
         return 0
-    if _importing is not None:
-        _importing.join()
+    wait_for_imports()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
     parent = os.getpid()

@@ -42,6 +42,7 @@ from sim.cli.provenance import (
     composed_config,
     git_commit,
     machine,
+    package_versions,
     reuse_refusal,
     write_error,
     write_provenance,
@@ -196,7 +197,7 @@ def sweep_job(
     """
     if jobs.in_worker():
         jobs.watch_parent()
-    _prepare_forks()
+    prepare_forks()
     record: dict[str, str] = {}
     earlier = [n for n in (SUMMARY_FILE, ERROR_FILE, TIMESERIES_FILE) if (output_dir / n).exists()]
     try:
@@ -233,7 +234,7 @@ def sweep_job(
     return _relapse_rate(output_dir)
 
 
-def _prepare_forks() -> None:
+def prepare_forks() -> None:
     """Import the model and look up the code version once per job process, not once per run.
 
     A run's forked child inherits them; without this each child would repeat the imports.
@@ -245,6 +246,7 @@ def _prepare_forks() -> None:
     code_version()
     git_commit()
     machine()
+    package_versions()
 
 
 def _relapse_rate(output_dir: Path) -> float:
@@ -316,6 +318,10 @@ def _failure_line(
             f"cannot write {where}: {reason}; the run's result files were removed (free some "
             f"space, or choose a writable folder with {key}=...)"
         )
+    from sim.cli.launcher import LaunchError
+
+    if isinstance(exc, LaunchError):
+        return str(exc)
     frames = [frame.f_code.co_filename for frame, _ in _walk(exc)]
     from_launcher = any(
         part in name for name in frames for part in ("hydra_plugins", "submitit", "/ray/")
@@ -380,7 +386,7 @@ def cli(args: Sequence[str] | None = None) -> None:
         if error is not None:
             refuse(error)
         if multirun:
-            hydra_private.register_sweepers()
+            hydra_private.register_plugins()
         main()
     except KeyboardInterrupt:
         _interrupted(argv)
