@@ -216,3 +216,34 @@ def test_no_worker_outlives_a_sweep_killed_by_sigkill(tmp_path):
     os.kill(process.pid, signal.SIGKILL)
     process.communicate(timeout=60)
     wait_for(lambda: not group_alive(process.pid), timeout=10.0, every=0.1)
+
+
+def test_a_killed_worker_process_ends_the_sweep_in_one_line_and_keeps_finished_runs(tmp_path):
+    """Not a run's process but the worker that waits for it: the sweep cannot finish."""
+    sweep_dir = tmp_path / "lost_worker"
+    process = start(sweep_dir, "years=10", "seed=range(0,6)", "hydra.launcher.n_jobs=2")
+    child = wait_for(lambda: run_children(process.pid))[0]
+    worker = processes()[child][0]
+    os.kill(worker, signal.SIGKILL)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 2, err
+    no_traceback((out, err))
+    lines = [line for line in err.splitlines() if line.startswith("error:")]
+    assert lines == [
+        "error: a worker process of the sweep ended unexpectedly (killed?); the runs it finished "
+        "are kept: run the same command again to compute the others"
+    ]
+    wait_for(lambda: not group_alive(process.pid), timeout=10.0, every=0.1)
+
+
+def test_a_launcher_setting_out_of_range_is_one_line(tmp_path):
+    for setting, allowed in (
+        ("hydra.launcher.n_jobs=0", "must be a positive number of processes, or -1"),
+        ("hydra.launcher.fork=3", "allowed true, false or null"),
+    ):
+        folder = tmp_path / setting.split(".")[-1].replace("=", "_")
+        done = sweep(folder, "years=1", "seed=0,1", setting)
+        assert done.returncode == 2, done.stderr
+        no_traceback(done)
+        assert done.stderr.strip().splitlines()[-1].startswith(f"error: {setting}: {allowed}")
+        assert not list(folder.glob("*/summary.json"))

@@ -134,6 +134,17 @@ def test_one_worker_and_two_workers_give_identical_results(sweep_2x3, tmp_path):
     ).read_bytes()
 
 
+def test_hydras_joblib_launcher_gives_the_forked_workers_results(sweep_2x3, tmp_path):
+    """``hydra.launcher.fork=false``: fresh worker processes (the default where fork is unsafe)."""
+    joblib = tmp_path / "joblib"
+    run_sweep(joblib, *POLICY_X_SEED, "hydra.launcher.n_jobs=2", "hydra.launcher.fork=false")
+    assert summaries(joblib) == summaries(sweep_2x3)
+    overrides = [(joblib / str(job) / ".hydra" / "overrides.yaml").read_text() for job in range(6)]
+    assert overrides == [
+        (sweep_2x3 / str(job) / ".hydra" / "overrides.yaml").read_text() for job in range(6)
+    ]
+
+
 def test_a_single_run_and_the_same_run_in_a_sweep_write_the_same_summary(sweep_2x3, tmp_path):
     done = subprocess.run(
         [

@@ -47,7 +47,7 @@ from sim.cli.provenance import (
     write_error,
     write_provenance,
 )
-from sim.config import CONFIG_DIR, Config, load_config
+from sim.config import CONFIG_DIR, Config, load_config, structured
 from sim.files import (
     ERROR_FILE,
     HOUSEHOLDS_FILE,
@@ -235,14 +235,16 @@ def sweep_job(
 
 
 def prepare_forks() -> None:
-    """Import the model and look up the code version once per job process, not once per run.
+    """Import the model, make the config schema, look up the code and package versions once.
 
-    A run's forked child inherits them; without this each child would repeat the imports.
+    Once per job process (or per launching process whose workers are forked), not once per run.
+    A run's forked child inherits them; without this each child would repeat the work.
     """
     import pyarrow.parquet  # noqa: F401  (pandas' Parquet writer, else imported by each run)
 
     import sim.run  # noqa: F401
 
+    structured(Config)
     code_version()
     git_commit()
     machine()
