@@ -141,7 +141,6 @@ def test_jobs_composed_like_an_earlier_one_equal_hydras_own_composition():
 
     context, loader, master = _loader_and_master("population=small", "hydra.sweep.dir=/tmp/x")
     try:
-        hydra_private.read_config_files_once(loader)
         compose = hydra_private.JobComposer(loader, master)
         jobs = [
             [f"seed={seed}", f"policy={policy}", f"poverty.line={line}", "years=2"]
@@ -166,12 +165,22 @@ def test_jobs_composed_like_an_earlier_one_equal_hydras_own_composition():
         context.__exit__(None, None, None)
 
 
-def test_a_config_file_is_read_once_and_each_reader_gets_its_own_copy():
+def test_a_config_file_is_read_once_and_each_reader_gets_its_own_copy(monkeypatch):
+    (hydras,) = hydra_private.ReadOnceFileConfigSource.__bases__  # Hydra's own file source
+    reads = []
+    read = hydras.load_config
+    monkeypatch.setattr(
+        hydras, "load_config", lambda self, path: reads.append(path) or read(self, path)
+    )
+    hydra_private.read_config_files_once()
     context, loader, _ = _loader_and_master()
     try:
-        hydra_private.read_config_files_once(loader)
         source = next(s for s in loader.repository.sources if s.scheme() == "file")
+        assert type(source).__name__ == "ReadOnceFileConfigSource"
+        type(source).read.clear()
+        reads.clear()
         first, second = source.load_config("config"), source.load_config("config")
+        assert reads == ["config"]
         assert first.config == second.config and first.config is not second.config
         first.config.seed = 99
         assert source.load_config("config").config.seed == 0

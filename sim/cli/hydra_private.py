@@ -4,7 +4,8 @@ Hydra 1.3 keeps five things the command line needs under ``hydra._internal``: it
 parser (to read the overrides of ``python -m sim`` before Hydra starts), the basic sweeper's split
 of a sweep into jobs (to know every job's overrides in job-number order), the basic sweeper
 itself (to launch a sweep without composing every job's config in the launching process first),
-the config loader's sources (to read each config file once per sweep worker, not once per job)
+the registry of config sources (to read each config file once per process, not once per
+composition)
 and its ``get_overrides_dirname`` (to compose a job like an earlier one, :class:`JobComposer`).
 Nothing else in ``sim`` imports ``hydra._internal``. When a Hydra release moves them, each part
 degrades instead of failing:
@@ -15,7 +16,8 @@ degrades instead of failing:
   then uses the run folders it finds, and a re-used sweep folder is not checked);
 - :func:`basic_sweeper` finds Hydra's basic sweeper through the target of Hydra's own
   ``hydra/sweeper/basic`` config;
-- :func:`read_config_files_once` leaves the loader as it is (each job reads the files again);
+- :func:`read_config_files_once` leaves Hydra's config sources as they are (files read at each
+  composition);
 - :class:`JobComposer` composes every job with Hydra's ``load_sweep_config``.
 
 Hydra instantiates plugins only from the ``hydra_plugins`` package: ``hydra_plugins.sim_cli``
@@ -27,10 +29,11 @@ from __future__ import annotations
 import argparse
 import copy
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.core.override_parser.types import Override, OverrideType
+from hydra.plugins.config_source import ConfigSource
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
 from omegaconf import DictConfig, OmegaConf
@@ -85,33 +88,64 @@ def basic_sweeper() -> type[Sweeper]:
     return BasicSweeper  # type: ignore[no-any-return]
 
 
-def read_config_files_once(config_loader: Any) -> None:
-    """Make ``config_loader`` read each config file once and hand out copies afterwards.
+def read_config_files_once() -> None:
+    """Make every config loader created from now on read each config file once per process.
 
-    Hydra composes each job's config from the files again, parsing every YAML file of the
-    defaults list (about a third of the 0.12 s a job's composition takes at the default config).
-    The files of a sweep do not change while it runs; each caller gets its own deep copy of the
-    parsed file, as from a fresh read. Does nothing where the loader has no ``repository.sources``.
+    Hydra composes a config from its files at each composition (four times before a sweep's
+    first job, once per job in Hydra's launchers), parsing every YAML file of the defaults list
+    again: about a third of the 0.12 s a composition of the default config takes. The files do
+    not change while a command runs. Hydra's file and package sources are replaced by subclasses
+    that keep what they read and hand each caller its own deep copy, as from a fresh read. Does
+    nothing where Hydra keeps its config sources elsewhere.
     """
-    sources = getattr(getattr(config_loader, "repository", None), "sources", None)
-    for source in sources or ():
-        if getattr(source, "scheme", lambda: None)() not in ("file", "pkg"):
-            continue  # structured configs are Python objects, not files
-        if getattr(source.load_config, "reads_once", False):
-            continue
-        source.load_config = _read_once(source.load_config)
+    try:
+        from hydra._internal.sources_registry import SourcesRegistry
+    except ImportError:
+        return
+    from hydra.core.plugins import Plugins
+
+    Plugins.instance()  # registers Hydra's own sources first (a later registration would refuse)
+    types = SourcesRegistry.instance().types
+    for source in _READ_ONCE:
+        types[source.scheme()] = source
 
 
-def _read_once(load: Callable[[str], Any]) -> Callable[[str], Any]:
-    read: dict[str, Any] = {}
+def _read_once(source: Any, read: Callable[[str], Any], config_path: str) -> Any:
+    cache = type(source).read
+    key = (str(source.path), config_path)
+    if key not in cache:
+        cache[key] = read(config_path)
+    return copy.deepcopy(cache[key])
 
-    def load_config(config_path: str) -> Any:
-        if config_path not in read:
-            read[config_path] = load(config_path)
-        return copy.deepcopy(read[config_path])
 
-    load_config.reads_once = True  # type: ignore[attr-defined]
-    return load_config
+try:
+    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from hydra._internal.core_plugins.importlib_resources_config_source import (
+        ImportlibResourcesConfigSource,
+    )
+except ImportError:
+    _READ_ONCE: tuple[type[ConfigSource], ...] = ()
+else:
+
+    class ReadOnceFileConfigSource(FileConfigSource):
+        """Hydra's source of config files, reading each file once per process."""
+
+        read: ClassVar[dict[tuple[str, str], Any]] = {}
+
+        def load_config(self, config_path: str) -> Any:
+            """The config at ``config_path``: read once, a deep copy each time."""
+            return _read_once(self, super().load_config, config_path)
+
+    class ReadOnceImportlibResourcesConfigSource(ImportlibResourcesConfigSource):
+        """Hydra's source of packaged config files, reading each file once per process."""
+
+        read: ClassVar[dict[tuple[str, str], Any]] = {}
+
+        def load_config(self, config_path: str) -> Any:
+            """The config at ``config_path``: read once, a deep copy each time."""
+            return _read_once(self, super().load_config, config_path)
+
+    _READ_ONCE = (ReadOnceFileConfigSource, ReadOnceImportlibResourcesConfigSource)
 
 
 class JobComposer:

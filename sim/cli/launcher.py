@@ -30,7 +30,6 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
-from hydra.core.hydra_config import HydraConfig
 from hydra.core.utils import JobReturn, configure_log, filter_overrides, run_job, setup_globals
 from hydra.plugins.launcher import Launcher
 from hydra.types import HydraContext, TaskFunction
@@ -109,8 +108,6 @@ class CoresLauncher(Launcher):
         self.config = config
         self.hydra_context = hydra_context
         self.task_function = task_function
-        if forks(self.fork):
-            hydra_private.read_config_files_once(hydra_context.config_loader)
         self.compose = hydra_private.JobComposer(hydra_context.config_loader, config)
 
     def launch(
@@ -205,7 +202,6 @@ def _execute(job: tuple[int, list[str]]) -> JobReturn:
     with open_dict(sweep_config):
         sweep_config.hydra.job.id = f"{sweep_config.hydra.job.name}_{number}"
         sweep_config.hydra.job.num = number
-    HydraConfig.instance().set_config(sweep_config)
     return run_job(
         hydra_context=hydra_context,
         task_function=task_function,
