@@ -166,7 +166,7 @@ def test_jobs_composed_like_an_earlier_one_equal_hydras_own_composition():
 
 
 def test_a_config_file_is_read_once_and_each_reader_gets_its_own_copy(monkeypatch):
-    (hydras,) = hydra_private.ReadOnceFileConfigSource.__bases__  # Hydra's own file source
+    (hydras,) = hydra_private.FileConfigSource.__bases__  # Hydra's own file source
     reads = []
     read = hydras.load_config
     monkeypatch.setattr(
@@ -176,7 +176,7 @@ def test_a_config_file_is_read_once_and_each_reader_gets_its_own_copy(monkeypatc
     context, loader, _ = _loader_and_master()
     try:
         source = next(s for s in loader.repository.sources if s.scheme() == "file")
-        assert type(source).__name__ == "ReadOnceFileConfigSource"
+        assert type(source) is hydra_private.FileConfigSource
         type(source).read.clear()
         reads.clear()
         first, second = source.load_config("config"), source.load_config("config")

@@ -119,15 +119,19 @@ def _read_once(source: Any, read: Callable[[str], Any], config_path: str) -> Any
 
 
 try:
-    from hydra._internal.core_plugins.file_config_source import FileConfigSource
+    from hydra._internal.core_plugins.file_config_source import (
+        FileConfigSource as HydrasFileConfigSource,
+    )
     from hydra._internal.core_plugins.importlib_resources_config_source import (
-        ImportlibResourcesConfigSource,
+        ImportlibResourcesConfigSource as HydrasImportlibResourcesConfigSource,
     )
 except ImportError:
     _READ_ONCE: tuple[type[ConfigSource], ...] = ()
 else:
+    # Named as Hydra's own: Hydra's registry keeps a source of the same name that is already
+    # registered (the workers of the joblib launcher restore it before Hydra registers its own).
 
-    class ReadOnceFileConfigSource(FileConfigSource):
+    class FileConfigSource(HydrasFileConfigSource):
         """Hydra's source of config files, reading each file once per process."""
 
         read: ClassVar[dict[tuple[str, str], Any]] = {}
@@ -136,7 +140,7 @@ else:
             """The config at ``config_path``: read once, a deep copy each time."""
             return _read_once(self, super().load_config, config_path)
 
-    class ReadOnceImportlibResourcesConfigSource(ImportlibResourcesConfigSource):
+    class ImportlibResourcesConfigSource(HydrasImportlibResourcesConfigSource):
         """Hydra's source of packaged config files, reading each file once per process."""
 
         read: ClassVar[dict[tuple[str, str], Any]] = {}
@@ -145,7 +149,7 @@ else:
             """The config at ``config_path``: read once, a deep copy each time."""
             return _read_once(self, super().load_config, config_path)
 
-    _READ_ONCE = (ReadOnceFileConfigSource, ReadOnceImportlibResourcesConfigSource)
+    _READ_ONCE = (FileConfigSource, ImportlibResourcesConfigSource)
 
 
 class JobComposer:
