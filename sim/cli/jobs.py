@@ -16,6 +16,7 @@ not even a SIGKILL of the launching process. A child ends itself when its job's 
 from __future__ import annotations
 
 import contextlib
+import gc
 import importlib
 import logging
 import os
@@ -125,6 +126,7 @@ def run_forked(work: Callable[[], None]) -> int:
     wait_for_imports()
     for stream in (sys.stdout, sys.stderr):
         stream.flush()
+    gc.freeze()  # the child's collections then skip the inherited objects (no copy-on-write)
     parent = os.getpid()
     pid = os.fork()
     if pid == 0:  # the child

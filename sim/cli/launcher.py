@@ -21,6 +21,7 @@ the jobs run in the launching process, one after the other, as with Hydra's basi
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -142,6 +143,7 @@ class CoresLauncher(Launcher):
         try:
             with jobs.FORK_LOCK:  # no progress-bar update, no import under way while forking
                 jobs.wait_for_imports()
+                gc.freeze()  # the workers' collections skip the inherited objects
                 results = pool.map(_execute, batch)  # forks every worker at once
             jobs.workers_started()
             done = list(results)
