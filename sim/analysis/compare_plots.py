@@ -549,11 +549,9 @@ def _over_time_figure(summary: pd.DataFrame, yearly: pd.DataFrame) -> Figure:
     return fig
 
 
-def _heatmap_figure(summary: pd.DataFrame, params: Sequence[str]) -> Figure | None:
-    numeric = _numeric(summary, params)
-    if len(numeric) < 2:
-        return None
-    x, y = numeric[:2]
+def _heatmap_figure(summary: pd.DataFrame, params: Sequence[str]) -> Figure:
+    """The heatmaps of a sweep that varies at least two numeric parameters."""
+    x, y = _numeric(summary, params)[:2]
     facets = [p for p in params if p not in (x, y)]
     groups = list(summary.groupby(facets, sort=False)) if facets else [((), summary)]
     note = f" (first {MAX_PANELS} of {len(groups)} panels)" if len(groups) > MAX_PANELS else ""
@@ -592,32 +590,42 @@ def draw_plots(
             (:func:`sim.analysis.compare.yearly_by_scenario`).
         params: the varying parameters.
     """
+    return {name: draw() for name, draw in plot_makers(summary, yearly, params).items()}
+
+
+def plot_makers(
+    summary: pd.DataFrame, yearly: pd.DataFrame, params: Sequence[str]
+) -> dict[str, Callable[[], Figure]]:
+    """What :func:`draw_plots` draws, each figure as a function that draws it."""
     labels = short_labels(summary, params)
     summary = summary.assign(
         scenario=summary["scenario"].map(labels), baseline=summary["baseline"].map(labels)
     )
     yearly = yearly.assign(scenario=yearly["scenario"].map(labels))
-    figures: dict[str, Figure] = {}
+    makers: dict[str, Callable[[], Figure]] = {}
     compared = int((~summary["is_baseline"] & summary["relapse_rate_diff"].notna()).sum())
     if compared:
-        figures["difference_to_baseline"] = _rows_figure(
+        makers["difference_to_baseline"] = lambda: _rows_figure(
             summary, lambda s, ax: plot_difference_to_baseline(s, ax=ax), compared
         )
-    figures["relapse_rate"] = _rows_figure(summary, plot_relapse_by_scenario, len(summary))
+    makers["relapse_rate"] = lambda: _rows_figure(summary, plot_relapse_by_scenario, len(summary))
     if not yearly.empty:
-        figures["relapse_over_time"] = _over_time_figure(summary, yearly)
+        makers["relapse_over_time"] = lambda: _over_time_figure(summary, yearly)
     if cause_columns(summary):
-        figures["relapse_causes"] = _rows_figure(
+        makers["relapse_causes"] = lambda: _rows_figure(
             summary, plot_causes_by_scenario, len(summary), extra=1.5
         )
     if {"relapse_events_averted", "cost_total_yuan_diff"} <= set(summary) and len(summary) > 1:
-        fig = Figure(figsize=(11, 5.5), layout="constrained")
-        plot_cost_effectiveness(summary, fig.add_subplot())
-        figures["cost_effectiveness"] = fig
-    heatmap = _heatmap_figure(summary, params)
-    if heatmap is not None:
-        figures["heatmap_relapse_rate"] = heatmap
-    return figures
+        makers["cost_effectiveness"] = lambda: _cost_effectiveness_figure(summary)
+    if len(_numeric(summary, params)) >= 2:
+        makers["heatmap_relapse_rate"] = lambda: _heatmap_figure(summary, params)
+    return makers
+
+
+def _cost_effectiveness_figure(summary: pd.DataFrame) -> Figure:
+    fig = Figure(figsize=(11, 5.5), layout="constrained")
+    plot_cost_effectiveness(summary, fig.add_subplot())
+    return fig
 
 
 def write_plots(
@@ -625,9 +633,9 @@ def write_plots(
 ) -> list[Path]:
     """Draw every comparison plot (:func:`draw_plots`) and save each as PNG and SVG.
 
-    The files are rendered by as many processes as this process may use cores (forked, so that
-    they share the drawn figures; on Linux, one process elsewhere): rendering is most of a
-    report's time, and the sweep's cores are free by then.
+    The figures are drawn and saved by as many processes as this process may use cores (forked,
+    so that they share the tables; on Linux, one process elsewhere): plots are most of a report's
+    time, and the sweep's cores are free by then.
 
     Args:
         out: the comparison folder.
@@ -639,32 +647,34 @@ def write_plots(
     Returns:
         The files written, the first plot's first.
     """
-    global _RENDERING
-    _RENDERING = [
-        (out / f"{name}.{fmt}", fig, fmt, save)
-        for name, fig in draw_plots(summary, yearly, params).items()
-        for fmt in ("png", "svg")
+    global _PLOTTING
+    _PLOTTING = [
+        (out, name, draw, save) for name, draw in plot_makers(summary, yearly, params).items()
     ]
     try:
         cores = os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else ()  # Linux
-        workers = min(len(_RENDERING), len(cores))
+        workers = min(len(_PLOTTING), len(cores))
         if workers > 1:
             context = multiprocessing.get_context("fork")
             with ProcessPoolExecutor(workers, mp_context=context) as pool:
-                list(pool.map(_render, range(len(_RENDERING))))
+                files = list(pool.map(_plot, range(len(_PLOTTING))))
         else:
-            for task in range(len(_RENDERING)):
-                _render(task)
-        return [path for path, *_ in _RENDERING]
+            files = [_plot(task) for task in range(len(_PLOTTING))]
+        return [path for pair in files for path in pair]
     finally:
-        _RENDERING = []
+        _PLOTTING = []
 
 
-# The files write_plots renders: (path, figure, format, save); a global so that forked processes
-# find the figures without pickling them.
-_RENDERING: list[tuple[Path, Figure, str, Save]] = []
+# The figures write_plots makes: (folder, name, draw, save); a global so that forked processes
+# find them without pickling them.
+_PLOTTING: list[tuple[Path, str, Callable[[], Figure], Save]] = []
 
 
-def _render(task: int) -> None:
-    path, fig, fmt, save = _RENDERING[task]
-    save(path, lambda tmp: fig.savefig(tmp, format=fmt, dpi=DPI))
+def _plot(task: int) -> tuple[Path, Path]:
+    """Draw figure ``task`` of :data:`_PLOTTING` and save it as PNG and SVG."""
+    out, name, draw, save = _PLOTTING[task]
+    fig = draw()
+    png, svg = out / f"{name}.png", out / f"{name}.svg"
+    save(png, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    save(svg, lambda tmp: fig.savefig(tmp, format="svg", dpi=DPI))
+    return png, svg
