@@ -186,3 +186,27 @@ def test_a_config_file_is_read_once_and_each_reader_gets_its_own_copy(monkeypatc
         assert source.load_config("config").config.seed == 0
     finally:
         context.__exit__(None, None, None)
+
+
+def test_the_fast_yaml_of_a_config_reads_back_as_omegaconfs_own():
+    import yaml
+    from omegaconf import OmegaConf
+
+    context, _, master = _loader_and_master("policy=all", "hydra.sweep.dir=/tmp/x")
+    try:
+        tricky = OmegaConf.create(
+            {
+                "looks_like": ["yes", "1.0", "null", "1_000", "~", "0x1F", "1e3", "on", ".inf"],
+                "text": ["x: y", "multi\nline", "über", "${seed}", "", " lead", "#hash"],
+                "long": "a" * 120 + " " + "b" * 50,
+                "values": [1, 2.5, None, True, {"nested": "2026-01-01"}],
+            }
+        )
+        for node in (master, master.hydra, master.hydra.overrides.task, tricky):
+            fast, own = hydra_private.config_yaml(node), OmegaConf.to_yaml(node)
+            assert yaml.safe_load(fast) == yaml.safe_load(own)
+            assert OmegaConf.create(fast) == OmegaConf.create(own)
+        task = OmegaConf.masked_copy(master, [k for k in master if k != "hydra"])
+        assert hydra_private.config_yaml(task) == OmegaConf.to_yaml(task)  # same text too
+    finally:
+        context.__exit__(None, None, None)

@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import functools
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, ClassVar
 
 from hydra.core.override_parser.overrides_parser import OverridesParser
@@ -36,7 +38,7 @@ from hydra.core.override_parser.types import Override, OverrideType
 from hydra.plugins.config_source import ConfigSource
 from hydra.plugins.launcher import Launcher
 from hydra.plugins.sweeper import Sweeper
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig, ListConfig, OmegaConf
 
 
 def parse_args(args: Sequence[str]) -> argparse.Namespace | None:
@@ -150,6 +152,55 @@ else:
             return _read_once(self, super().load_config, config_path)
 
     _READ_ONCE = (FileConfigSource, ImportlibResourcesConfigSource)
+
+
+def write_config_files_fast() -> None:
+    """Make Hydra write each job's ``.hydra/*.yaml`` with libyaml's emitter.
+
+    Hydra's ``run_job`` writes the job's config, Hydra's config and the overrides through
+    ``OmegaConf.to_yaml``, whose emitter is PyYAML's pure-Python one: about 25 ms a job at the
+    default config, a tenth of a 20,000-household run. The same container is emitted by libyaml,
+    with OmegaConf's own rule for quoting strings (:func:`config_yaml`): the same YAML, read back
+    to the same values; only long strings are folded at other places. Does nothing where PyYAML
+    lacks libyaml or where Hydra's ``hydra.core.utils._save_config`` has moved.
+    """
+    import yaml
+    from hydra.core import utils
+
+    if not yaml.__with_libyaml__ or not callable(getattr(utils, "_save_config", None)):
+        return
+    utils._save_config = _save_config
+
+
+def config_yaml(cfg: DictConfig | ListConfig) -> str:
+    """``OmegaConf.to_yaml(cfg)``'s YAML, emitted by libyaml where PyYAML has it."""
+    import yaml
+
+    container = OmegaConf.to_container(cfg, resolve=False, enum_to_str=True)
+    return yaml.dump(  # type: ignore[no-any-return]
+        container,
+        Dumper=_libyaml_dumper(),
+        default_flow_style=False,
+        allow_unicode=True,
+        sort_keys=False,
+    )
+
+
+@functools.cache
+def _libyaml_dumper() -> type:
+    import yaml
+    from omegaconf._utils import get_omega_conf_dumper
+
+    base = yaml.CDumper if yaml.__with_libyaml__ else yaml.Dumper
+    dumper: Any = type("ConfigDumper", (base,), {})
+    dumper.add_representer(str, get_omega_conf_dumper().yaml_representers[str])
+    return dumper  # type: ignore[no-any-return]
+
+
+def _save_config(cfg: DictConfig, filename: str, output_dir: Path) -> None:
+    """Hydra's ``_save_config``, the text from :func:`config_yaml`."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    (output_dir / filename).write_text(config_yaml(cfg), encoding="utf-8")
 
 
 class JobComposer:

@@ -384,6 +384,7 @@ def cli(args: Sequence[str] | None = None) -> None:
     debug = os.environ.get("HYDRA_FULL_ERROR") == "1"
     os.environ["HYDRA_FULL_ERROR"] = "1"  # Hydra re-raises; the lines below say it in one line
     hydra_private.read_config_files_once()
+    hydra_private.write_config_files_fast()
     try:
         error = command_line_error(argv)
         if error is not None:
