@@ -59,7 +59,26 @@ def test_shock_streams_do_not_depend_on_the_policies(small):
             np.testing.assert_array_equal(
                 getattr(none.month_draws, f.name), getattr(every.month_draws, f.name)
             )
+        # the same households hospitalised, with the same bills (before any insurance)
+        np.testing.assert_array_equal(none.state.medical_cost_month, every.state.medical_cost_month)
     assert every.ledger.received.sum() > 0  # the policies did act
+    assert every.hospitalisations == none.hospitalisations > 0
+
+
+@pytest.mark.parametrize("name", ["monitoring", "safety_net"])
+def test_a_policys_lotteries_do_not_depend_on_the_other_policies(small, name):
+    """Monitoring's routes, exit verifications and referrals, and the dibao review's exclusion
+    lottery: one number per household a month whatever the state, so the policy alone and with
+    every other policy draws the same numbers month by month."""
+    alone = PovertyModel(small("seed=5", "years=2", f"policy={name}"))
+    every = PovertyModel(small("seed=5", "years=2", "policy=all"))
+    for _ in range(24):
+        alone.step()
+        every.step()
+        assert (
+            alone.policy(name).rng.bit_generator.state == every.policy(name).rng.bit_generator.state
+        )
+    assert not np.array_equal(alone.state.income_month, every.state.income_month)
 
 
 @pytest.mark.parametrize("annual", [0.0, 0.05, 0.138, 0.5, 0.99, 1.0])

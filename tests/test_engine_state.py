@@ -94,13 +94,25 @@ def test_moving_more_workers_than_a_household_has_is_refused(state):
     np.testing.assert_array_equal(state.farm_workers, farm_before)
 
 
+EARNED = ("income_month", "farm_income_month", "market_income_month")
+
+
 def test_resets_zero_the_months_flows_and_the_years_accumulators(state):
     state.earn_month(PRICES)
+    earned = {f: getattr(state, f).copy() for f in EARNED}
     state.expense_month[:] = 5.0
+    state.medical_cost_month[:] = 6.0
+    state.medical_oop_month[:] = 4.0
     state.policy_transfers_month[:] = 7.0
+    state.income_month += 7.0  # a policy's change to the month's income
     state.reset_month()
-    for flow in ("income_month", "farm_income_month", "expense_month", "policy_transfers_month"):
+    for flow in ("expense_month", "medical_cost_month", "medical_oop_month"):
         assert not getattr(state, flow).any(), flow
+    assert not state.policy_transfers_month.any()
+    # the earned flows are not reset: earn_month writes them whole, whatever they held
+    state.earn_month(PRICES)
+    for flow, before in earned.items():
+        np.testing.assert_array_equal(getattr(state, flow), before, err_msg=flow)
     assert state.loss_price_ytd.any()
     state.reset_year()
     for total in ("income_ytd", "loss_price_ytd", "loss_disaster_ytd", "farm_damage"):

@@ -3,10 +3,11 @@
 Money reaches households in two ways: as a transfer (added to the month's income) or as an
 expense covered on their behalf (subtracted from the month's shock expenditure, e.g. extra
 medical reimbursement). Both are booked as ``paid`` to households and added to each household's
-``received`` total. Spending that reaches no household directly (staff, trainers, construction,
-subsidies to employers) is booked as ``overhead``. Hence, for every run and every policy,
-``paid == received`` and ``cost = paid + overhead``. Each policy's payments per household are
-kept too (``received_by``): who received anything from which policy, for the targeting errors.
+payments from the policy (``received_by``: who received anything from which policy, for the
+targeting errors; ``received`` is their sum over the policies). Spending that reaches no
+household directly (staff, trainers, construction, subsidies to employers) is booked as
+``overhead``. Hence, for every run and every policy, ``paid == received`` and
+``cost = paid + overhead``.
 """
 
 from __future__ import annotations
@@ -25,9 +26,9 @@ class Ledger:
         self._state = state
         self.paid: defaultdict[str, float] = defaultdict(float)
         self.overhead: defaultdict[str, float] = defaultdict(float)
-        self.received = np.zeros(state.count)  # per household, all policies, whole run
         self.received_by: dict[str, np.ndarray] = {}  # per policy, per household, whole run
         self.month_spending = 0.0
+        self._month_rows: defaultdict[str, list[np.ndarray]] = defaultdict(list)  # paid this month
 
     def transfer(self, policy: str, households: np.ndarray, amounts: np.ndarray | float) -> None:
         """Pay ``amounts`` yuan to ``households`` (a boolean mask or unique indices)."""
@@ -48,6 +49,25 @@ class Ledger:
         """Book ``amount`` yuan spent by ``policy`` that no household receives directly."""
         self.overhead[policy] += float(amount)
         self.month_spending += float(amount)
+
+    @property
+    def received(self) -> np.ndarray:
+        """Per household, what every policy paid it over the run (yuan): ``received_by`` summed."""
+        total = np.zeros(self._state.count)
+        for paid in self.received_by.values():
+            total += paid
+        return total
+
+    def paid_this_month(self, policy: str) -> np.ndarray:
+        """The households ``policy`` paid since the month's book was closed (rows, may repeat)."""
+        rows = self._month_rows.get(policy)
+        return np.concatenate(rows) if rows else np.zeros(0, np.intp)
+
+    def close_month(self) -> float:
+        """Close the month's book: returns the month's spending; spending and payments restart."""
+        spending, self.month_spending = self.month_spending, 0.0
+        self._month_rows.clear()
+        return spending
 
     def cost(self, policy: str) -> float:
         """Total cost of ``policy`` so far, yuan."""
@@ -71,10 +91,10 @@ class Ledger:
         if np.any(amounts < 0):
             raise ValueError(f"policy {policy!r} booked a negative payment")
         total = float(amounts.sum())
-        np.add.at(self.received, rows, amounts)
         if policy not in self.received_by:
             self.received_by[policy] = np.zeros(self._state.count)
         np.add.at(self.received_by[policy], rows, amounts)
+        self._month_rows[policy].append(rows.copy())
         self.paid[policy] += total
         self.overhead[policy] += 0.0  # every active policy appears in the totals
         self.month_spending += total

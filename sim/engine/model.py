@@ -18,6 +18,7 @@ import numpy as np
 from sim.config import Config
 from sim.engine.ledger import Ledger
 from sim.engine.population import generate_population
+from sim.engine.rng import steps_below_each, words_below
 from sim.engine.shocks import HouseholdYearDraws, MonthDraws, ShockDraws, YearDraws, monthly_rate
 from sim.engine.state import LIFTED, MARGINAL, NEWLY_POOR, RELAPSED, STATUS_NAMES, HouseholdState
 from sim.outcomes import CAUSES, MEASURES, SHOCK_CAUSES, YearCounts, annual_record, fgt, share
@@ -118,6 +119,7 @@ class PovertyModel(mesa.Model):
         mean_multiplier = float((s.size * multiplier).sum() / s.size.sum())
         self._admissions_per_month = c.hospitalisation_rate / 12 * s.size * multiplier
         self._admissions_per_month /= mean_multiplier
+        self._admissions_steps = steps_below_each(self._admissions_per_month)  # for u < p
         self._persistent_variance = 0.0  # variance of the persistent earnings part this year
         # yuan a month a household consumes at least, from savings if its income falls short
         self._consumption_floor_month = (
@@ -131,6 +133,11 @@ class PovertyModel(mesa.Model):
         self._lifted_people = int(s.size[self._lifted_rows].sum())
         self._people = int(s.size.sum())
         self._lifted_policy_wages_to_date = 0.0  # what WAGE_POLICIES paid lifted households
+        # Each wage policy's payments to the initially lifted households so far, in the order of
+        # their rows (received_by[name][_lifted_rows], refreshed where the policy paid).
+        self._lifted_received: dict[str, np.ndarray] = {}
+        self._lifted_position = np.full(s.count, -1, np.intp)  # row -> place among them
+        self._lifted_position[self._lifted_rows] = np.arange(self._lifted_rows.size)
         self._wage_figures: dict[str, float] = {}
         self._people_hit_by_disaster = 0
         self._income_median = people_median(s.per_capita_income, s.size)  # 2020 incomes
@@ -144,6 +151,7 @@ class PovertyModel(mesa.Model):
         self.hospitalisations = 0
         self.person_years = 0
         self.groups = household_groups(s, self.villages)
+        self._members = VillageMembers(self.villages.count)
         self.policy_context = PolicyContext(self)
         self.policies = build_policies(cfg.policies, self.policy_context)
 
@@ -258,10 +266,10 @@ class PovertyModel(mesa.Model):
         # admissions (a few percent), so the county's admissions per person-year average
         # hospitalisation_rate. The bills are computed on the rows of the hospitalised only
         # (indices, which numpy updates much faster than boolean masks).
-        hospitalised = np.flatnonzero(draws.illness_u < self._admissions_per_month)
+        hospitalised = np.flatnonzero((draws.illness_w >> 8) < self._admissions_steps)
         self.hospitalisations += len(hospitalised)
         cost = c.hospital_cost_median * np.exp(
-            c.hospital_cost_sigma * draws.illness_cost_z[hospitalised]
+            c.hospital_cost_sigma * draws.illness_cost_z_of(hospitalised)
         )
         out_of_pocket = cost * (1.0 - s.reimbursement_rate[hospitalised])
         s.medical_cost_month[hospitalised] = cost
@@ -269,7 +277,7 @@ class PovertyModel(mesa.Model):
         s.expense_month[hospitalised] = out_of_pocket
         s.loss_illness_ytd[hospitalised] += out_of_pocket
         serious = hospitalised[
-            (draws.illness_serious_u[hospitalised] < c.serious_illness_share)
+            (draws.illness_serious_w[hospitalised] < words_below(c.serious_illness_share))
             & (s.workers[hospitalised] > 0)
         ]
         s.sick_workers[serious] = np.minimum(s.sick_workers[serious] + 1, s.workers[serious])
@@ -277,27 +285,28 @@ class PovertyModel(mesa.Model):
         self._month_stats.update(
             hospitalisations=len(hospitalised),
             serious_illnesses=len(serious),
-            hospital_cost_yuan=float(s.medical_cost_month.sum()),
-            medical_out_of_pocket_yuan=float(s.medical_oop_month.sum()),
+            hospital_cost_yuan=float(cost.sum()),  # bills are 0 elsewhere (reset_month)
+            medical_out_of_pocket_yuan=float(out_of_pocket.sum()),
         )
 
     def _disasters(self, draws: MonthDraws) -> None:
         """Covariate village disasters: farm income destroyed for the year, repair costs."""
         s, v = self.state, self.villages
         struck = draws.disaster_u < self._disaster_rate[v.exposure]
-        # households of struck villages (none to look up in a month without a disaster)
-        hit = np.flatnonzero(struck[s.village]) if struck.any() else np.zeros(0, np.intp)
+        # the households of struck villages (rows ascending), from the villages' member lists
+        hit = self._members.of(s.village, np.flatnonzero(struck))
         severity = draws.disaster_severity[s.village[hit]]
         s.farm_damage[hit] = np.maximum(s.farm_damage[hit], severity)
         c = self.cfg.shocks
-        repair = np.zeros(s.count)  # whole county: its sum adds the terms in the same order
         # The household's share of the direct loss per person affected (S36), scaled by the
         # disaster's severity relative to the mean severity.
         per_person = c.disaster_loss_per_person * c.disaster_household_share
         if c.disaster_severity_mean > 0:
-            repair[hit] = severity / c.disaster_severity_mean * per_person * s.size[hit]
-        s.expense_month[hit] += repair[hit]
-        s.loss_disaster_ytd[hit] += repair[hit]
+            repair = severity / c.disaster_severity_mean * per_person * s.size[hit]
+        else:
+            repair = np.zeros(hit.size)
+        s.expense_month[hit] += repair
+        s.loss_disaster_ytd[hit] += repair
         self._people_hit_by_disaster = int(s.size[hit].sum())
         self._month_stats.update(
             disaster_villages=int(struck.sum()),
@@ -317,9 +326,12 @@ class PovertyModel(mesa.Model):
             # looked up by its migrants (the same numbers as computed household by household).
             any_loss = -np.expm1(np.arange(migrants.max(initial=0) + 1) * np.log1p(-hazard))
         else:
-            any_loss = np.arange(migrants.max(initial=0) + 1) > 0
-        loses = (migrants > 0) & (draws.job_loss_u < any_loss[migrants])
-        finds = (s.unemployed_migrants > 0) & (draws.reemployment_u < c.reemployment_rate)
+            any_loss = (np.arange(migrants.max(initial=0) + 1) > 0).astype(float)
+        # any_loss[0] is 0: a household without migrants never loses a job
+        loses = (draws.job_loss_w >> 8) < steps_below_each(any_loss)[migrants]
+        finds = (s.unemployed_migrants > 0) & (
+            draws.reemployment_w < words_below(c.reemployment_rate)
+        )
         s.move_workers(np.flatnonzero(loses), 1, "migrant", "unemployed")
         s.move_workers(np.flatnonzero(finds), 1, "unemployed", "migrant")
         self._month_stats.update(
@@ -330,33 +342,31 @@ class PovertyModel(mesa.Model):
     def _earn_income(self) -> None:
         """The month's income at this year's prices (:meth:`HouseholdState.earn_month`)."""
         assert self.year_draws is not None
-        self.state.earn_month(self.year_draws)
-        self._wage_figures = self._wages_earned()
+        wages = self.state.earn_month(self.year_draws)
+        self._wage_figures = self._wages_earned(wages)
 
-    def _wages_earned(self) -> dict[str, float]:
+    def _wages_earned(self, wages: np.ndarray) -> dict[str, float]:
         """The month's wages, and who earned them, at the year's earnings level (yuan a month).
 
-        ``migrant_workers``: employed migrants in the county; ``migrant_wage_yuan``: their whole
-        wages (before the remittance share; a wage rate: sick leave is not deducted);
-        ``lifted_wage_workers``: workers of the initially lifted households in local wage jobs or
-        employed as migrants; ``lifted_wage_income_yuan``: their local wages plus remittances as
-        :meth:`HouseholdState.earn_month` paid them (on the household's working share).
+        ``wages``: each household's local wages and remittances this month before sick leave
+        (:meth:`HouseholdState.earn_month`). ``migrant_workers``: employed migrants in the
+        county; ``migrant_wage_yuan``: their whole wages (before the remittance share; a wage
+        rate: sick leave is not deducted); ``lifted_wage_workers``: workers of the initially
+        lifted households in local wage jobs or employed as migrants;
+        ``lifted_wage_income_yuan``: their wages as paid, on the household's working share.
         """
         s, rows = self.state, self._lifted_rows
-        migrant_wages = s.migrant_workers * s.migrant_wage
-        local, migrants = s.local_workers[rows], s.migrant_workers[rows]
-        level = s.earnings_level[rows]
+        lifted = wages[rows]
         sick = np.flatnonzero(s.sick_workers[rows])  # a few households
-        level[sick] *= s.working_share(rows[sick])
-        wages = local * s.local_wage[rows]
-        wages += migrant_wages[rows] * s.remittance_share[rows]
-        wages *= level
+        lifted[sick] *= s.working_share(rows[sick])
+        migrant_wages = s.migrant_workers * s.migrant_wage
         migrant_wages *= s.earnings_level
+        local, migrants = s.local_workers[rows], s.migrant_workers[rows]
         return {
             "migrant_workers": int(s.migrant_workers.sum()),
             "migrant_wage_yuan": float(migrant_wages.sum()) / 12,
             "lifted_wage_workers": int(local.sum()) + int(migrants.sum()),
-            "lifted_wage_income_yuan": float(wages.sum()) / 12,
+            "lifted_wage_income_yuan": float(lifted.sum()),
         }
 
     def _close_month(self) -> None:
@@ -369,6 +379,7 @@ class PovertyModel(mesa.Model):
         """
         s, pop = self.state, self.cfg.population
         income = s.income_month + s.policy_transfers_month
+        lifted_income = float(income[self._lifted_rows].sum())  # for the calibration figures
         # Shock spending concerns a few percent of the households: their rows only.
         spent = np.flatnonzero(s.expense_month != 0)
         expense = s.expense_month[spent]
@@ -377,14 +388,10 @@ class PovertyModel(mesa.Model):
         s.uncovered_expense_ytd[spent] += expense - from_savings
         s.income_ytd += income
         s.market_income_ytd += s.market_income_month
-        income_mean = income.sum() * 12 / s.size.sum()
-        # The change of savings: saving_rate of an excess, or the shortfall as far as they go
-        # (a factor 1 leaves the shortfall exactly as it is).
+        people = s.size.sum()
+        income_mean = income.sum() * 12 / people
         change = np.subtract(income, self._consumption_floor_month, out=income)
-        factor = np.array([1.0, pop.saving_rate])[(change > 0).astype(np.intp)]
-        np.maximum(change, -s.savings, out=change)
-        change *= factor
-        s.savings += change
+        s.savings += savings_change(change, s.savings, pop.saving_rate)
         s.sick_months_left -= s.sick_months_left > 0  # count down to 0 (True is 1)
         s.sick_workers *= s.sick_months_left > 0  # back at work when no month is left
 
@@ -392,56 +399,73 @@ class PovertyModel(mesa.Model):
         net = s.income_ytd - s.uncovered_expense_ytd if self.headline == "after_shocks" else None
         projected = (s.income_ytd if net is None else net) * (12 / months_elapsed)
         projected /= s.size
-        people = s.size.sum()
+        below = projected < self.line
         self.person_years += int(people)
         stats = self._month_stats
         stats.update(
             year=self.year,
             month=self.month_of_year + 1,
-            headcount_ratio_projected=float(s.size.sum(where=projected < self.line) / people),
+            headcount_ratio_projected=float((s.size * below).sum() / people),
             income_per_capita_mean=float(income_mean),
             market_income_per_capita_mean=float(s.market_income_month.sum() * 12 / people),
             policy_spending_yuan=self.ledger.month_spending,
             downturn=bool(self.year_draws.downturn) if self.year_draws else False,
         )
-        stats.update(self._calibration_month())
-        self._year_cost += self.ledger.month_spending
-        self.ledger.month_spending = 0.0
+        stats.update(self._calibration_month(lifted_income))
+        self._year_cost += self.ledger.close_month()
         self.monthly.append(stats)
 
-    def _calibration_month(self) -> dict[str, float]:
+    def _calibration_month(self, lifted_income: float) -> dict[str, float]:
         """The month's figures for the calibration targets (docs/calibration.md), at its close.
 
         ``people`` and ``lifted_people``: the county's and the initially lifted households'
         people; ``lifted_income_yuan``: the month's income (``income`` measure: market income
-        plus policy payments) of the initially lifted households; the wage figures of
-        :meth:`_wages_earned`; ``lifted_policy_wage_yuan``: what :data:`WAGE_POLICIES` paid the
-        initially lifted households this month; ``safety_net_people``: people in households on
-        the safety-net roll (``state.safety_net``, dibao and 特困; without the safety_net policy
-        the 2020 roll, which nobody pays); ``people_hit_by_disaster``: people in the households
-        of villages struck this month; ``income_per_capita_median``: the people-weighted median
-        per-capita income (``income`` measure, :func:`people_median`) of the last complete year,
-        the 2020 incomes until the first December (from December on, that year's). Money in
-        yuan.
+        plus policy payments) of the initially lifted households, ``lifted_income``; the wage
+        figures of :meth:`_wages_earned`; ``lifted_policy_wage_yuan``: what
+        :data:`WAGE_POLICIES` paid the initially lifted households this month;
+        ``safety_net_people``: people in households on the safety-net roll
+        (``state.safety_net``, dibao and 特困; without the safety_net policy the 2020 roll,
+        which nobody pays); ``people_hit_by_disaster``: people in the households of villages
+        struck this month; ``income_per_capita_median``: the people-weighted median per-capita
+        income (``income`` measure, :func:`people_median`) of the last complete year, the 2020
+        incomes until the first December (from December on, that year's). Money in yuan.
         """
         s, received = self.state, self.ledger.received_by
-        rows = self._lifted_rows
-        paid = sum(float(received[name][rows].sum()) for name in WAGE_POLICIES if name in received)
+        paid = sum(
+            float(self._lifted_received_of(name).sum())
+            for name in WAGE_POLICIES
+            if name in received
+        )
         policy_wages = paid - self._lifted_policy_wages_to_date
         self._lifted_policy_wages_to_date = paid
-        lifted_income = s.income_month[rows] + s.policy_transfers_month[rows]
         if self.month_of_year == 11:  # the year is complete (assessed right after)
             self._income_median = people_median(s.income_ytd / s.size, s.size)
         return {
             "people": self._people,
             "lifted_people": self._lifted_people,
-            "lifted_income_yuan": float(lifted_income.sum()),
+            "lifted_income_yuan": lifted_income,
             **self._wage_figures,
             "lifted_policy_wage_yuan": policy_wages,
             "safety_net_people": int((s.size * s.safety_net).sum()),
             "people_hit_by_disaster": self._people_hit_by_disaster,
             "income_per_capita_median": self._income_median,
         }
+
+    def _lifted_received_of(self, name: str) -> np.ndarray:
+        """Policy ``name``'s payments so far to each initially lifted household (yuan).
+
+        ``ledger.received_by[name][_lifted_rows]``, kept from month to month and refreshed on
+        the rows the policy paid this month (a few of them): the same numbers without gathering
+        every lifted household's. Called every month, before the ledger's month is closed.
+        """
+        lifted = self._lifted_received.get(name)
+        if lifted is None:
+            lifted = self._lifted_received[name] = np.zeros(self._lifted_rows.size)
+        paid = self.ledger.paid_this_month(name)
+        at = self._lifted_position[paid]
+        mine = at >= 0
+        lifted[at[mine]] = self.ledger.received_by[name][paid[mine]]
+        return lifted
 
     def _assess_year(self) -> None:
         """Annual assessment under both measures (:mod:`sim.outcomes`); status by the headline."""
@@ -592,6 +616,55 @@ class PovertyModel(mesa.Model):
         return result
 
 
+class VillageMembers:
+    """The households of each village, kept as one index sorted by village.
+
+    :meth:`of` gives the households of some villages as ``np.flatnonzero(struck[village])``
+    would, looking up only those villages' members. The index is rebuilt when households have
+    moved since it was built (relocation), which a comparison of the village array finds.
+
+    Args:
+        villages: the number of villages, resettlement sites included.
+    """
+
+    def __init__(self, villages: int):
+        self._villages = villages
+        self._village = np.zeros(0, np.int32)  # each household's village when the index was built
+        self._order = np.zeros(0, np.intp)  # households sorted by village (stable: rows ascending)
+        self._starts = np.zeros(villages + 1, np.intp)  # v's: _order[_starts[v]:_starts[v + 1]]
+
+    def of(self, village: np.ndarray, villages: np.ndarray) -> np.ndarray:
+        """The households (rows, ascending) whose ``village`` is one of ``villages`` (unique)."""
+        if villages.size == 0:
+            return np.zeros(0, np.intp)
+        if not np.array_equal(village, self._village):
+            # a stable sort of 16-bit keys is a radix sort, several times faster
+            small = self._villages <= np.iinfo(np.int16).max + 1
+            self._order = np.argsort(village.astype(np.int16) if small else village, kind="stable")
+            self._starts = np.searchsorted(village[self._order], np.arange(self._villages + 1))
+            self._village = village.copy()
+        starts = self._starts
+        rows = np.concatenate([self._order[starts[v] : starts[v + 1]] for v in villages.tolist()])
+        rows.sort()
+        return rows
+
+
+def savings_change(excess: np.ndarray, savings: np.ndarray, saving_rate: float) -> np.ndarray:
+    """The month's change of savings, computed in ``excess`` (yuan per household).
+
+    ``saving_rate`` of a positive ``excess`` of income over the consumption floor; a shortfall
+    (an excess of 0 or less) drawn from ``savings`` as far as they go: ``max(excess, -savings)``
+    times ``saving_rate`` where ``excess > 0``, else times 1. Most households have an excess:
+    all are scaled by the rate, then the few without get their shortfall back as it was.
+    """
+    short = np.flatnonzero(np.logical_not(excess > 0))
+    np.maximum(excess, -savings, out=excess)
+    shortfall = excess[short]
+    excess *= saving_rate
+    excess[short] = shortfall
+    return excess
+
+
 def people_median(per_capita: np.ndarray, size: np.ndarray) -> float:
     """The people-weighted median of per-capita income (yuan per person per year).
 
@@ -599,11 +672,30 @@ def people_median(per_capita: np.ndarray, size: np.ndarray) -> float:
     per-capita income at most ``y`` are at least half of all people (the median person's
     household income per person, as the statistics bureau's median); 0.0 for no people.
     """
-    people = np.repeat(per_capita, size)  # one entry per person
-    if not people.size:
-        return 0.0
-    middle = (people.size + 1) // 2 - 1  # the ceil(people / 2)-th person in income order
-    return float(np.partition(people, middle)[middle])
+    # The ceil(people / 2)-th person in income order, found by partial sorts of the households
+    # (a list of one entry per person, np.repeat(per_capita, size), costs more to build than
+    # to partition): the household of rank r holds it when the people of the r households
+    # below it are at most ``middle`` and those with it are more; r is guessed from the mean
+    # household size, and the search goes on among the households on its side.
+    values, weights = per_capita, size
+    people = int(weights.sum())
+    middle = (people + 1) // 2 - 1
+    while people > 0:
+        rank = min(middle * values.size // people, values.size - 1)
+        order = np.argpartition(values, rank)
+        at = order[rank]
+        below = order[:rank]
+        before = int(weights[below].sum())
+        if middle < before:
+            values, weights = values[below], weights[below]
+        elif middle < before + int(weights[at]):
+            return float(values[at])
+        else:
+            above = order[rank + 1 :]
+            middle -= before + int(weights[at])
+            values, weights = values[above], weights[above]
+        people = int(weights.sum())
+    return 0.0
 
 
 HOUSEHOLD_TYPES = ("farm", "local_wage", "migrant", "no_worker")

@@ -5,7 +5,10 @@ Each kind of shock has its own named stream (``illness``, ``disaster``, ``labour
 of numbers is drawn for every household and village whatever the state or the policies.
 Probabilities that depend on the state (household size, exposure, employment) are applied to
 these fixed uniforms by the model, so two scenarios with the same seed face the same shocks
-(common random numbers).
+(common random numbers). The households' monthly uniforms are single precision (a hazard of a
+few percent needs no more), kept as the 32-bit words they are made from; a hospital bill is
+drawn for every household as a uniform and turned into its standard normal (the normal quantile
+of the uniform) only for the households hospitalised, a few percent.
 """
 
 from __future__ import annotations
@@ -14,8 +17,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+from scipy.special import ndtri
 
-from sim.engine.rng import stream
+from sim.engine.rng import (
+    UNIFORM_FLOAT32_STEPS,
+    step_quantiles,
+    stream,
+    uniform_float32_words,
+)
 
 if TYPE_CHECKING:
     from sim.config import ShocksConfig
@@ -48,15 +57,59 @@ class HouseholdYearDraws:
 
 @dataclass(frozen=True)
 class MonthDraws:
-    """Shocks drawn every month: uniforms and normals for every household and village."""
+    """Shocks drawn every month for every household and village.
 
-    illness_u: np.ndarray  # per household: is anyone hospitalised this month
-    illness_cost_z: np.ndarray  # per household: standard normal for the hospital bill
-    illness_serious_u: np.ndarray  # per household: does it take a worker out of work
+    A household's uniforms are single precision, kept as their 32-bit words ``w``
+    (:func:`sim.engine.rng.uniform_float32_words`): the uniform is ``(w >> 8) / 2**24``, so
+    ``u < p`` is ``w < words_below(p)``, or ``(w >> 8) < steps_below(p)``. The ``*_u`` properties
+    give the uniforms themselves.
+    """
+
+    illness_w: np.ndarray  # per household: is anyone hospitalised this month
+    illness_cost_w: np.ndarray  # per household: the hospital bill's quantile
+    illness_serious_w: np.ndarray  # per household: does a stay take a worker out of work
     disaster_u: np.ndarray  # per village: does a disaster strike this month
     disaster_severity: np.ndarray  # per village: share of farm income and repair cost
-    job_loss_u: np.ndarray  # per household: does a migrant lose the job
-    reemployment_u: np.ndarray  # per household: does an unemployed migrant find work
+    job_loss_w: np.ndarray  # per household: does a migrant lose the job
+    reemployment_w: np.ndarray  # per household: does an unemployed migrant find work
+
+    def illness_cost_z_of(self, rows: np.ndarray | slice) -> np.ndarray:
+        """The standard normal of the hospital bill of households ``rows`` (indices or a slice).
+
+        The normal quantile of the middle of the household's uniform step
+        (:func:`sim.engine.rng.step_quantiles`), finite: ``|z| < 5.5``.
+        """
+        return np.asarray(ndtri(step_quantiles(self.illness_cost_w[rows] >> 8)))
+
+    @property
+    def illness_cost_z(self) -> np.ndarray:
+        """Every household's hospital-bill standard normal (the model needs the hospitalised')."""
+        return self.illness_cost_z_of(slice(None))
+
+    @property
+    def illness_u(self) -> np.ndarray:
+        """Every household's uniform for a hospital stay."""
+        return _uniforms(self.illness_w)
+
+    @property
+    def illness_serious_u(self) -> np.ndarray:
+        """Every household's uniform for a stay that takes a worker out of work."""
+        return _uniforms(self.illness_serious_w)
+
+    @property
+    def job_loss_u(self) -> np.ndarray:
+        """Every household's uniform for a migrant's job loss."""
+        return _uniforms(self.job_loss_w)
+
+    @property
+    def reemployment_u(self) -> np.ndarray:
+        """Every household's uniform for an unemployed migrant finding work."""
+        return _uniforms(self.reemployment_w)
+
+
+def _uniforms(words: np.ndarray) -> np.ndarray:
+    """The single-precision uniforms of 32-bit words, ``(w >> 8) / 2**24`` (exactly)."""
+    return (words >> 8) / UNIFORM_FLOAT32_STEPS
 
 
 class ShockDraws:
@@ -111,12 +164,14 @@ class ShockDraws:
         else:
             severity = np.full(v, m)
             self._disaster.random(v)  # keep the stream's position independent of the mean
+        illness = uniform_float32_words(self._illness, 3 * n).reshape(3, n)
+        labour = uniform_float32_words(self._labour, 2 * n).reshape(2, n)
         return MonthDraws(
-            illness_u=self._illness.random(n),
-            illness_cost_z=self._illness.standard_normal(n),
-            illness_serious_u=self._illness.random(n),
+            illness_w=illness[0],
+            illness_cost_w=illness[1],
+            illness_serious_w=illness[2],
             disaster_u=self._disaster.random(v),
             disaster_severity=severity,
-            job_loss_u=self._labour.random(n),
-            reemployment_u=self._labour.random(n),
+            job_loss_w=labour[0],
+            reemployment_w=labour[1],
         )

@@ -7,7 +7,7 @@ prices) unless a name says otherwise.
 The rules that the model and the policies both apply live here, once, as methods of the state:
 
 - :meth:`HouseholdState.reset_month` and :meth:`HouseholdState.reset_year`: the month's flows
-  and the year's accumulators start from zero;
+  that shocks and policies add to, and the year's accumulators, start from zero;
 - :meth:`HouseholdState.earn_month`: the month's income — farm income at the year's price of the
   household's crop with its price premium, net of disaster damage; wages; the share lost to
   sick workers — and what each shock took from it;
@@ -187,15 +187,17 @@ class HouseholdState:
     # -- the calendar's resets --------------------------------------------------------------
 
     def reset_month(self) -> None:
-        """Start the month's flows (income, farm income, expenses, bills, transfers) at zero."""
+        """Start the month's flows that shocks and policies add to at zero.
+
+        Expenses, bills and policy transfers. The earned flows (``income_month``,
+        ``farm_income_month``, ``market_income_month``) are written whole by :meth:`earn_month`,
+        which every month runs before anything reads them.
+        """
         for flow in (
-            self.income_month,
-            self.farm_income_month,
             self.expense_month,
             self.medical_cost_month,
             self.medical_oop_month,
             self.policy_transfers_month,
-            self.market_income_month,
         ):
             flow[:] = 0.0
 
@@ -216,7 +218,7 @@ class HouseholdState:
 
     # -- income -----------------------------------------------------------------------------
 
-    def earn_month(self, prices: YearDraws) -> None:
+    def earn_month(self, prices: YearDraws) -> np.ndarray:
         """This month's market income from farm, wages and regular transfers, and what shocks took.
 
         Farm income is a twelfth of the normal farm income at this year's market price of the
@@ -228,6 +230,10 @@ class HouseholdState:
         normal took, the farm income the disaster destroyed, the labour income lost to sickness
         and the remittances of returned migrants out of work. The result is both
         ``income_month`` (to which policies add) and ``market_income_month``.
+
+        Returns:
+            The month's wages of each household, yuan: local wages and remittances at the
+            earnings level, before sick leave.
         """
         level = self.earnings_level
         crop_prices = self._crop_prices
@@ -243,11 +249,11 @@ class HouseholdState:
         remitted = self.migrant_wage * self.remittance_share
         remitted *= level
         # Worker counts converted first: a float product is faster than an int16-float one.
-        labour = self.local_wage * self.local_workers.astype(np.float64)
-        labour *= level
-        labour += remitted * self.migrant_workers.astype(np.float64)
-        labour /= 12
-        labour += farm
+        wages = self.local_wage * self.local_workers.astype(np.float64)
+        wages *= level
+        wages += remitted * self.migrant_workers.astype(np.float64)
+        wages /= 12
+        labour = wages + farm
         # Sickness and unemployment concern a few percent of the households: their rows only
         # (adding nothing to the others' losses).
         sick = np.flatnonzero(self.sick_workers > 0)
@@ -262,6 +268,7 @@ class HouseholdState:
         market_income /= 12
         market_income += labour
         self.market_income_month[:] = market_income
+        return wages
 
     def grow(self, rate: float) -> None:
         """Raise every market income source by ``rate`` (a year's real growth)."""

@@ -214,9 +214,8 @@ class Policy(Generic[C]):
         self.rng = ctx.policy_stream(self.name)  # the policy's own lotteries
         # Registered lifted households (2020's register): known to every office.
         self.registered = ctx.state.initial_status == LIFTED
-        # Households that received money from this policy during the run (inclusion and
-        # exclusion errors, sim/outcomes.py): set by the ledger-facing helpers below.
-        self.recipients_ever = np.zeros(ctx.state.count, bool)
+        self._ledger = ctx.ledger
+        self._households = ctx.state.count
         self.intensity = 0.0  # this year's intensity, set by on_calendar
         self._calendar_year: int | None = None
         self._was_active = False
@@ -244,24 +243,24 @@ class Policy(Generic[C]):
         """
 
     def pay(self, ctx: PolicyContext, households: np.ndarray, amounts: np.ndarray | float) -> None:
-        """Transfer ``amounts`` yuan to ``households`` booked to this policy; record recipients."""
-        rows = np.flatnonzero(households) if households.dtype == bool else households
-        ctx.ledger.transfer(self.name, rows, amounts)
-        self._record_recipients(rows, amounts)
+        """Transfer ``amounts`` yuan to ``households`` (mask or indices), booked to this policy."""
+        ctx.ledger.transfer(self.name, households, amounts)
 
     def cover(
         self, ctx: PolicyContext, households: np.ndarray, amounts: np.ndarray | float
     ) -> None:
-        """Pay ``amounts`` yuan of ``households``' shock expenditure; record recipients."""
-        rows = np.flatnonzero(households) if households.dtype == bool else households
-        ctx.ledger.cover_expense(self.name, rows, amounts)
-        self._record_recipients(rows, amounts)
+        """Pay ``amounts`` yuan of ``households``' shock expenditure, booked to this policy."""
+        ctx.ledger.cover_expense(self.name, households, amounts)
 
-    def _record_recipients(self, rows: np.ndarray, amounts: np.ndarray | float) -> None:
-        """Mark the households ``rows`` that received a positive amount as recipients."""
-        positive = np.broadcast_to(np.asarray(amounts), rows.shape) > 0
-        # np.compress: a boolean index is several times slower on irregular selections
-        self.recipients_ever[np.compress(positive, rows)] = True
+    @property
+    def recipients_ever(self) -> np.ndarray:
+        """Households that received a positive amount from this policy during the run.
+
+        For the inclusion and exclusion errors (sim/outcomes.py): the ledger's payments to each
+        household by this policy, which are never negative, are positive for exactly these.
+        """
+        received = self._ledger.received_by.get(self.name)
+        return np.zeros(self._households, bool) if received is None else received > 0
 
     def targeted(self, state: HouseholdState) -> np.ndarray:
         """Households served first: registered ones and those monitoring colours orange or red.

@@ -107,7 +107,7 @@ class EastWest(Policy[EastWestConfig]):
         targeted = self.targeted(s)
         self._buy_farm_products(ctx, targeted)
         newly_placed = self._place_workers(ctx, targeted)
-        self._placed_rows = np.union1d(still_placed, newly_placed)
+        self._placed_rows = union_of_rows(still_placed, newly_placed)
         self._migrants_seen = s.migrant_workers[self._placed_rows].astype(np.int32)
 
     def end_year(self, ctx: PolicyContext) -> None:
@@ -234,3 +234,15 @@ class EastWest(Policy[EastWestConfig]):
         self.placements += count
         ctx.ledger.spend_overhead(self.name, count * self.cfg.placement_cost_per_worker)
         return np.concatenate([farm_rows, unemployed_rows])
+
+
+def union_of_rows(rows: np.ndarray, more: np.ndarray) -> np.ndarray:
+    """The rows in ``rows`` or ``more`` (each unique), ascending: ``np.union1d(rows, more)``.
+
+    A sort of the two and a comparison of neighbours, without ``np.unique``'s extra passes.
+    """
+    union = np.concatenate([rows, more])
+    union.sort()
+    first = np.ones(union.size, bool)  # the first of equal neighbours
+    np.not_equal(union[1:], union[:-1], out=first[1:])
+    return union[first]

@@ -66,8 +66,9 @@ from enum import Enum
 from typing import Any, NamedTuple
 
 import numpy as np
+from scipy.special import ndtri
 
-from sim.engine.rng import steps_below, uniform_float32_steps
+from sim.engine.rng import step_quantiles, steps_below, uniform_float32_words, words_below
 from sim.engine.state import (
     ALL,
     COLOUR_NAMES,
@@ -105,37 +106,42 @@ class Observations:
     """What the routes see this month, computed for the households a phase asks about.
 
     A route sees the true annual income through its measurement factors (``error``, one row per
-    route) and the spending exactly. A phase asks for all households (``ALL``) or for row
+    route; per person, ``error_per_person``, the factors over the household's size) and the
+    spending exactly. A phase asks for all households (``ALL``) or for row
     indices: detection by a route that reaches few households looks at those only. A sudden
     difficulty needs spending this month, so it is evaluated on the few households with some
     and is false elsewhere.
 
     Args:
         error: measurement factors, routes x households.
+        error_per_person: ``error`` over each household's persons (observed per-capita income
+            is ``income * error_per_person``).
         income: true income of the last 12 months, yuan per household.
         spending: shock spending of the last 12 months, yuan per household.
         expense: this month's shock spending, yuan per household.
         spent: the households whose ``expense`` is not 0 (indices, a few percent of them).
-        size: persons per household.
         shock_share: the share of annual income a month's spending must pass to be sudden.
     """
 
     def __init__(
         self,
         error: np.ndarray,
+        error_per_person: np.ndarray,
         income: np.ndarray,
         spending: np.ndarray,
         expense: np.ndarray,
         spent: np.ndarray,
-        size: np.ndarray,
         shock_share: float,
     ):
         self._error = error
-        self._per_capita = income / size
+        self._error_per_person = error_per_person
+        self._income = income
         self._positive = np.maximum(income, 0.0)
         self._spending = spending
-        self._expense = expense
-        self._spent = spent[expense[spent] > 0]
+        self._households = expense.size
+        expense = expense[spent]
+        self._spent = spent[expense > 0]
+        self._spent_expense = expense[expense > 0]
         self._sudden_above = shock_share * self._positive[self._spent]
         self._sudden: dict[int, np.ndarray] = {}
 
@@ -145,8 +151,12 @@ class Observations:
         Without it, ``per_capita`` is an empty array (the screening route sees no income level).
         """
         error = self._error[route][rows]
+        if income:
+            per_capita = self._income[rows] * self._error_per_person[route][rows]
+        else:
+            per_capita = np.empty(0)
         return Observation(
-            per_capita=self._per_capita[rows] * error if income else np.empty(0),
+            per_capita=per_capita,
             rigid=self._spending[rows] > self._positive[rows] * error,
             sudden=self._sudden_of(route)[rows],
         )
@@ -155,8 +165,8 @@ class Observations:
         """Whether ``route`` sees a sudden severe difficulty, for every household."""
         if route not in self._sudden:
             spent = self._spent
-            sudden = np.zeros(self._expense.size, bool)
-            sudden[spent] = self._expense[spent] > self._sudden_above * self._error[route][spent]
+            sudden = np.zeros(self._households, bool)
+            sudden[spent] = self._spent_expense > self._sudden_above * self._error[route][spent]
             self._sudden[route] = sudden
         return self._sudden[route]
 
@@ -164,11 +174,12 @@ class Observations:
 class IncomeWindow:
     """A flow of every household over the last 12 months, and its 12-month total.
 
-    Slot ``k`` holds month ``k`` of the year (``month_index % 12``); the total adds the slots in
-    slot order, ``((slot 0 + slot 1) + slot 2) + ...``, exactly as ``months.sum(axis=0)`` does.
-    The sum over this year's slots recorded so far (the prefix) is kept from month to month, so
-    a month adds the new slot to it, then last year's slots not yet overwritten: about half the
-    passes over memory of summing all twelve.
+    Slot ``k`` holds month ``k`` of the year (``month_index % 12``). The total of month ``k`` is
+    this year's slots added in slot order (the prefix, ``((slot 0 + slot 1) + ...) + slot k``,
+    kept from month to month) plus last year's slots not yet overwritten, added from December
+    backwards (``(slot 11 + slot 10) + ... + slot k+1``): those sums of last year's slots are
+    made once a year, in January, so a month costs three passes over memory instead of up to
+    twelve. The total equals ``months.sum(axis=0)`` up to rounding (the order of additions).
 
     Args:
         first: each household's flow in every month before the first recorded (12 copies).
@@ -177,25 +188,30 @@ class IncomeWindow:
     def __init__(self, first: np.ndarray):
         self.months = np.tile(first, (12, 1))
         self._prefix = np.empty_like(first)
-        self._prefix_month = -1  # the month (month_index) the prefix was last extended to
+        # Row j: slots 11, 10, ..., 11 - j added in that order (last year's later months).
+        self._later = np.empty((11, first.size))
+        self._recorded = -1  # the month (month_index) last recorded
 
     def record(self, month: int, flow: np.ndarray, more: np.ndarray) -> np.ndarray:
         """Store ``flow + more`` as month ``month`` (``month_index``); the total of the 12 slots."""
         months, slot = self.months, month % 12
+        if slot == 0 or self._recorded != month - 1:  # a new year, or months not recorded
+            later = self._later
+            if slot < 11:
+                later[0] = months[11]
+            for j in range(1, 11 - slot):
+                np.add(later[j - 1], months[11 - j], out=later[j])
         np.add(flow, more, out=months[slot])
         if slot == 0:
             self._prefix[:] = months[0]
-        elif self._prefix_month == month - 1:
+        elif self._recorded == month - 1:
             self._prefix += months[slot]
         else:  # the month before was not recorded: sum this year's slots afresh
             np.add.reduce(months[: slot + 1], axis=0, out=self._prefix)
-        self._prefix_month = month
+        self._recorded = month
         if slot == 11:
             return self._prefix.copy()
-        total = np.add(self._prefix, months[slot + 1])
-        for later in months[slot + 2 :]:
-            total += later
-        return total
+        return np.add(self._prefix, self._later[10 - slot])
 
 
 class SpendingWindow:
@@ -203,7 +219,8 @@ class SpendingWindow:
 
     Each month keeps only the households with a non-zero flow (rows and values), and the total
     adds the months in slot order, as :class:`IncomeWindow` does; a household without any flow
-    in 12 months totals 0.
+    in 12 months totals 0. The total is one weighted count of the 12 months' rows in slot order
+    (``np.bincount`` adds each weight in turn to its row's total, from 0).
 
     Args:
         households: the number of households.
@@ -220,10 +237,11 @@ class SpendingWindow:
         ``rows``: the households whose ``flow`` is not 0 (indices).
         """
         self._rows[month % 12], self._values[month % 12] = rows, flow[rows]
-        total = np.zeros(self._households)
-        for rows, values in zip(self._rows, self._values, strict=True):
-            np.add.at(total, rows, values)  # rows are unique: total[rows] += values, unbuffered
-        return total
+        return np.bincount(
+            np.concatenate(self._rows),
+            weights=np.concatenate(self._values),
+            minlength=self._households,
+        )
 
 
 class Colour(Enum):
@@ -276,15 +294,16 @@ class Monitoring(Policy[MonitoringConfig]):
             [cfg.screening_error_sigma, cfg.income_error_sigma, cfg.application_error_sigma]
         )
         self._coverages = np.array([cfg.screening_coverage, cfg.coverage, cfg.application_rate])
-        # The lotteries draw single-precision uniforms as integer steps k = u * 2**24, and
-        # u < coverage exactly when k < steps_below(coverage).
-        self._reach_below = np.array([steps_below(c) for c in self._coverages], np.uint32)
+        # The lotteries draw single-precision uniforms as their 32-bit words w, and
+        # u < coverage exactly when w < words_below(coverage) (a Python integer: it may be 2**32).
+        self._reach_below = [words_below(c) for c in self._coverages]
         # A referral's success compares its uniform with the rate in single precision.
         self._placed_below = np.uint32(steps_below(float(np.float32(cfg.placement_success_rate))))
         self._delays = np.array(
             [cfg.screening_delay_months, cfg.delay_months, cfg.application_delay_months]
         )
         self._error = np.ones((len(ROUTES), n))
+        self._error_per_person = self._error / s.size
         # The last 12 months of true income and shock spending, as the routes see them.
         # Before a year has passed, the missing months are the assessed 2020 income.
         self._income = IncomeWindow(s.per_capita_income * s.size / 12)
@@ -326,6 +345,7 @@ class Monitoring(Policy[MonitoringConfig]):
         error *= sigma
         error -= sigma**2 / 2
         self._error = np.exp(error, out=error)
+        self._error_per_person = self._error / ctx.state.size
         self._referrals_this_year = 0
         self._granted_this_year[:] = False
         self._applied_this_year[:] = False
@@ -337,27 +357,29 @@ class Monitoring(Policy[MonitoringConfig]):
         """Record the month, exits, detections, entries, colours, assistance, cost."""
         s = ctx.state
         n = s.count
-        # Every lottery is drawn every month whatever the state, so the stream stays aligned.
-        # Single-precision uniforms (a lottery against a share needs no more), drawn as their
-        # integer steps k = u * 2**24 (sim.engine.rng.uniform_float32_steps): the same numbers
-        # as rng.random(dtype=np.float32), faster.
-        route_k = uniform_float32_steps(self.rng, len(ROUTES) * n).reshape(len(ROUTES), n)
-        verify_z = self.rng.standard_normal(n, dtype=np.float32)
-        referral_k, success_k = uniform_float32_steps(self.rng, 2 * n).reshape(2, n)
+        # Every lottery is drawn every month whatever the state, so the stream stays aligned:
+        # per household, one number for each route, one for the exit verification (its
+        # quantile; the normal is computed for the households verified only), one for a
+        # placement referral and one for its success. Single-precision uniforms (a lottery
+        # against a share needs no more), drawn as their 32-bit words
+        # (sim.engine.rng.uniform_float32_words): the numbers of rng.random(dtype=np.float32),
+        # faster; their integer steps k = u * 2**24 are w >> 8, taken where they are used.
+        draws = uniform_float32_words(self.rng, (len(ROUTES) + 3) * n).reshape(-1, n)
+        route_w, verify_w, referral_w, success_w = draws[:3], draws[3], draws[4], draws[5]
         spent = np.flatnonzero(s.expense_month != 0)  # a few percent of the households
         income, spending = self._record(ctx, spent)
         seen = Observations(
             self._error,
+            self._error_per_person,
             income,
             spending,
             s.expense_month,
             spent,
-            s.size,
             self.cfg.shock_share_of_income,
         )
         cadre = seen.route(CADRE)  # every household: exits, detection and colours read it
-        self._exit(ctx, income, cadre, verify_z)
-        self._detect(ctx, seen, cadre, route_k)
+        self._exit(ctx, income, cadre, verify_w)
+        self._detect(ctx, seen, cadre, route_w)
         # Colours and assistance concern registered households (indices), the others are green.
         registered = np.flatnonzero(self.registered_now)
         colour = self._colour(ctx, cadre, registered)
@@ -367,7 +389,7 @@ class Monitoring(Policy[MonitoringConfig]):
         coloured = np.flatnonzero(colour > GREEN)
         flat = colour[coloured].astype(np.intp) * n + registered[coloured]
         self._ever_coloured.reshape(-1)[flat] = True
-        self._assist(ctx, registered, colour, referral_k, success_k)
+        self._assist(ctx, registered, colour, referral_w, success_w)
         self._registered_this_year |= self.registered_now
         self._spells_months += registered.size
         ctx.ledger.spend_overhead(
@@ -448,7 +470,7 @@ class Monitoring(Policy[MonitoringConfig]):
         return income, spending
 
     def _detect(
-        self, ctx: PolicyContext, seen: Observations, cadre: Observation, route_k: np.ndarray
+        self, ctx: PolicyContext, seen: Observations, cadre: Observation, route_w: np.ndarray
     ) -> None:
         """Each route detects households meeting its criteria; matured detections enter.
 
@@ -461,7 +483,7 @@ class Monitoring(Policy[MonitoringConfig]):
         unregistered = ~self.registered_now
         for r, route in enumerate(ROUTES):
             pending = self._entry_month[r]
-            reached = (route_k[r] < self._reach_below[r]) & unregistered
+            reached = (route_w[r] < self._reach_below[r]) & unregistered
             reached &= pending < 0
             rows: Rows = ALL if r == CADRE or self._coverages[r] >= 0.5 else np.flatnonzero(reached)
             screening = route == "screening"
@@ -509,9 +531,13 @@ class Monitoring(Policy[MonitoringConfig]):
         return [np.concatenate(rows) if rows else np.zeros(0, np.intp) for rows in due]
 
     def _exit(
-        self, ctx: PolicyContext, income: np.ndarray, cadre: Observation, verify_z: np.ndarray
+        self, ctx: PolicyContext, income: np.ndarray, cadre: Observation, verify_w: np.ndarray
     ) -> None:
-        """Registered households above the threshold for ``exit_months`` are verified and leave."""
+        """Registered households above the threshold for ``exit_months`` are verified and leave.
+
+        ``verify_w``: every household's verification number (a uniform's word), whose normal
+        quantile is the verification's income error.
+        """
         s = ctx.state
         threshold = ctx.monitoring_threshold
         registered = np.flatnonzero(self.registered_now)
@@ -523,7 +549,7 @@ class Monitoring(Policy[MonitoringConfig]):
         if due.size == 0:
             return
         sigma = self.cfg.income_error_sigma
-        check = np.exp(sigma * verify_z[due] - sigma**2 / 2)
+        check = np.exp(sigma * ndtri(step_quantiles(verify_w[due] >> 8)) - sigma**2 / 2)
         passes = income[due] * check / s.size[due] >= threshold
         leaving = due[passes]
         self.registered_now[leaving] = False
@@ -548,13 +574,14 @@ class Monitoring(Policy[MonitoringConfig]):
         ctx: PolicyContext,
         registered: np.ndarray,
         colour: np.ndarray,
-        referral_k: np.ndarray,
-        success_k: np.ndarray,
+        referral_w: np.ndarray,
+        success_w: np.ndarray,
     ) -> None:
         """Grants, placement referrals and dibao applications by colour (module docstring).
 
         ``registered``: the registered households (row indices, ascending); ``colour``: theirs;
-        ``referral_k``, ``success_k``: every household's lottery steps (uniforms x 2**24).
+        ``referral_w``, ``success_w``: every household's lottery words (the uniforms' steps
+        ``k = u * 2**24`` are ``w >> 8``).
         """
         s, cfg = ctx.state, self.cfg
         coloured = colour > GREEN
@@ -571,8 +598,9 @@ class Monitoring(Policy[MonitoringConfig]):
         candidates = np.compress(wanting & (s.unemployed_migrants[registered] > 0), registered)
         capacity = int(self._placement_capacity * self.intensity)
         slots = max(min(capacity - self._referrals_this_year, candidates.size), 0)
-        referred = candidates[np.argsort(referral_k[candidates], kind="stable")[:slots]]
-        placed = referred[success_k[referred] < self._placed_below]
+        referral_k = referral_w[candidates] >> 8  # by steps: equal steps keep candidate order
+        referred = candidates[np.argsort(referral_k, kind="stable")[:slots]]
+        placed = referred[(success_w[referred] >> 8) < self._placed_below]
         s.move_workers(placed, 1, "unemployed", "migrant")
         self._referrals_this_year += slots
         self._totals["referrals"] += slots

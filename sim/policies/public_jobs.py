@@ -64,7 +64,8 @@ class PublicJobs(Policy[PublicJobsConfig]):
         s = ctx.state
         lifted_people = int(s.size[s.initial_status == LIFTED].sum())
         self.capacity = cfg.jobs_per_1000_lifted_people * lifted_people / 1000
-        self.posts = np.zeros(s.count, np.int16)  # posts held by the household's workers
+        self._state = s
+        self._posts = np.zeros(s.count, np.int16)  # posts filled in January, less those vacated
         self._holders = np.zeros(0, np.intp)  # households holding posts (posts only fall in a year)
         self.filled_by_year: list[int] = []
         self._post_months = 0
@@ -77,8 +78,8 @@ class PublicJobs(Policy[PublicJobsConfig]):
         chosen = fill_places(
             self.rng, int(self.capacity * self.intensity), np.ones(candidates.size, bool)
         )
-        self.posts[:] = np.bincount(candidates[chosen], minlength=s.count)
-        self._holders = np.flatnonzero(self.posts)
+        self._posts[:] = np.bincount(candidates[chosen], minlength=s.count)
+        self._holders = np.flatnonzero(self._posts)
         self.filled_by_year.append(int(chosen.size))
         ctx.ledger.spend_overhead(self.name, chosen.size * self.cfg.admin_cost_per_post)
 
@@ -86,8 +87,8 @@ class PublicJobs(Policy[PublicJobsConfig]):
         """Vacate posts whose holders left; pay the month's wages."""
         s = ctx.state
         held = self._holders
-        posts = np.minimum(self.posts[held], s.farm_workers[held] + s.unemployed_migrants[held])
-        self.posts[held] = posts
+        posts = np.minimum(self._posts[held], s.farm_workers[held] + s.unemployed_migrants[held])
+        self._posts[held] = posts
         kept = posts > 0
         holders, posts = held[kept], posts[kept]
         self._holders = holders
@@ -98,8 +99,19 @@ class PublicJobs(Policy[PublicJobsConfig]):
 
     def withdraw(self, ctx: PolicyContext) -> None:
         """The posts end."""
-        self.posts[:] = 0
+        self._posts[:] = 0
         self._holders = np.zeros(0, np.intp)
+
+    @property
+    def posts(self) -> np.ndarray:
+        """Posts held by each household's workers (a post whose holder left is vacated).
+
+        The posts filled in January and not vacated, as far as the household's farm workers and
+        unemployed migrants can still hold them: a holder who left this month, after the
+        month's wages (a placement in migrant work by a later policy), has vacated his post.
+        """
+        s = self._state
+        return np.minimum(self._posts, s.farm_workers + s.unemployed_migrants)
 
     def metrics(self) -> dict[str, Any]:
         """Posts filled per year (mean) and post-months held over the run."""

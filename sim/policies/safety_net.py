@@ -46,6 +46,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.engine.rng import uniform_float32_words, words_below
 from sim.engine.state import ALL, Rows
 from sim.params import bounded, probability
 from sim.policies.base import Policy, PolicyConfig, PolicyContext
@@ -122,9 +123,11 @@ class SafetyNet(Policy[SafetyNetConfig]):
     def step(self, ctx: PolicyContext) -> None:
         """Review monitoring's applications, record the month, top observed income up."""
         s, cfg = ctx.state, self.cfg
-        rejected_u = self.rng.random(s.count)
+        # One single-precision uniform per household a month for the review's exclusion error,
+        # whatever the state, as its 32-bit word (sim.engine.rng.uniform_float32_words).
+        rejected_w = uniform_float32_words(self.rng, s.count)
         # Reviewed on the months recorded before this one, which is recorded after the review.
-        self._review_applications(ctx, rejected_u)
+        self._review_applications(ctx, rejected_w)
         observed = self._observed_months[ctx.month_index % 12]
         np.add(s.income_month, s.policy_transfers_month, out=observed)
         observed *= self._error
@@ -176,13 +179,17 @@ class SafetyNet(Policy[SafetyNetConfig]):
         assets_ok = s.savings[rows] / s.size[rows] < cfg.asset_limit_per_capita
         return income_ok & assets_ok
 
-    def _review_applications(self, ctx: PolicyContext, rejected_u: np.ndarray) -> None:
-        """Means-test the households monitoring put on the roll since the last review."""
+    def _review_applications(self, ctx: PolicyContext, rejected_w: np.ndarray) -> None:
+        """Means-test the households monitoring put on the roll since the last review.
+
+        ``rejected_w``: every household's uniform for the exclusion error (its 32-bit word).
+        """
         s = ctx.state
         new = np.flatnonzero(s.safety_net & ~self._approved)
         if new.size == 0:
             return
-        accepted = self.eligible(ctx, new) & (rejected_u[new] >= self.cfg.exclusion_error)
+        excluded = rejected_w[new] < words_below(self.cfg.exclusion_error)
+        accepted = self.eligible(ctx, new) & ~excluded
         s.safety_net[new[~accepted]] = False
         self._approved[new[accepted]] = True
         self._reviews["applied"] += int(new.size)
