@@ -75,13 +75,13 @@ def cmdline(pid: int) -> bytes:
 
 
 def run_children(sweep_pid: int) -> list[int]:
-    """The forked processes computing runs: copies of the sweep's workers, their children."""
+    """The forked processes computing runs: the sweep's workers (copies of the sweep's process,
+    which compute their runs themselves) once they compute a run."""
     table = processes()
-    workers = {pid for pid, (parent, _) in table.items() if parent == sweep_pid}
     return [
         pid
         for pid, (parent, _) in table.items()
-        if parent in workers and cmdline(pid) == cmdline(parent) != b""
+        if parent == sweep_pid and cmdline(pid) == cmdline(sweep_pid) != b""
     ]
 
 
@@ -193,9 +193,12 @@ def test_a_sweep_folder_holding_another_sweep_is_refused_and_kept(tmp_path):
 
 
 def test_a_run_killed_by_sigkill_is_one_failed_run(tmp_path):
-    """As the out-of-memory killer does: the others go on, the report is written, exit 1."""
+    """As the out-of-memory killer does: the others go on, the report is written, exit 1.
+
+    With one worker, each run is computed in a process forked for it from the launching process.
+    """
     sweep_dir = tmp_path / "killed"
-    process = start(sweep_dir, "years=10", "seed=range(0,4)", "hydra.launcher.n_jobs=2")
+    process = start(sweep_dir, "years=10", "seed=range(0,4)", "hydra.launcher.n_jobs=1")
     victim = wait_for(lambda: run_children(process.pid))[0]
     os.kill(victim, signal.SIGKILL)
     out, err = process.communicate(timeout=300)
@@ -218,22 +221,69 @@ def test_no_worker_outlives_a_sweep_killed_by_sigkill(tmp_path):
     wait_for(lambda: not group_alive(process.pid), timeout=10.0, every=0.1)
 
 
-def test_a_killed_worker_process_ends_the_sweep_in_one_line_and_keeps_finished_runs(tmp_path):
-    """Not a run's process but the worker that waits for it: the sweep cannot finish."""
+def busy_worker(sweep_pid: int, sweep_dir: Path) -> int | None:
+    """A worker of the sweep in the middle of a run: it holds the log of a job without summary."""
+    for pid in run_children(sweep_pid):
+        for fd in Path(f"/proc/{pid}/fd").glob("*"):
+            try:
+                target = Path(os.readlink(fd))
+            except OSError:
+                continue
+            run = target.parent
+            if target.name == "main.log" and run.parent == sweep_dir:
+                if (run / ".hydra" / "overrides.yaml").exists() and not (
+                    run / "summary.json"
+                ).exists():
+                    return pid
+    return None
+
+
+def test_a_killed_worker_is_one_failed_run_and_a_new_worker_computes_the_rest(tmp_path):
+    """The workers of two compute their runs themselves: a killed worker takes one run with it."""
     sweep_dir = tmp_path / "lost_worker"
-    process = start(sweep_dir, "years=10", "seed=range(0,6)", "hydra.launcher.n_jobs=2")
-    child = wait_for(lambda: run_children(process.pid))[0]
-    worker = processes()[child][0]
-    os.kill(worker, signal.SIGKILL)
-    out, err = process.communicate(timeout=120)
-    assert process.returncode == 2, err
+    process = start(
+        sweep_dir,
+        "years=10",
+        "population.households=20000",
+        "seed=range(0,6)",
+        "hydra.launcher.n_jobs=2",
+    )
+    os.kill(wait_for(lambda: busy_worker(process.pid, sweep_dir)), signal.SIGKILL)
+    out, err = process.communicate(timeout=300)
+    assert process.returncode == 1, err
     no_traceback((out, err))
-    lines = [line for line in err.splitlines() if line.startswith("error:")]
-    assert lines == [
-        "error: a worker process of the sweep ended unexpectedly (killed?); the runs it finished "
-        "are kept: run the same command again to compute the others"
-    ]
+    errors = [json.loads(p.read_text()) for p in sweep_dir.glob("*/error.json")]
+    assert [(e["type"], e["signal"]) for e in errors] == [("Killed", 9)]
+    assert len(list(sweep_dir.glob("*/summary.json"))) == 5
+    assert "comparison of 5 runs of 6 planned (1 failed, 0 missing)" in out
+    assert not [p for p in sweep_dir.rglob("*") if ".tmp" in p.name]
     wait_for(lambda: not group_alive(process.pid), timeout=10.0, every=0.1)
+
+
+def test_ctrl_c_stops_the_workers_of_a_sweep_and_its_resume_reuses_what_finished(tmp_path):
+    sweep_dir = tmp_path / "interrupted_workers"
+    args = ("years=3", "policy=none,all", "seed=range(0,6)", "hydra.launcher.n_jobs=2")
+    process = start(sweep_dir, *args)
+    wait_for(lambda: list(sweep_dir.glob("*/provenance.json")))
+    os.killpg(process.pid, signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    no_traceback((out, err))
+    assert "interrupted;" in err.strip().splitlines()[-1]
+    wait_for(lambda: not group_alive(process.pid), timeout=10.0, every=0.1)
+    assert not list(sweep_dir.glob("*/error.json"))
+    assert not [p for p in sweep_dir.rglob("*") if ".tmp" in p.name]
+    unfinished = [
+        p.parent
+        for p in sweep_dir.glob("*/summary.json")
+        if not (p.parent / "provenance.json").exists()
+    ]
+    assert not unfinished
+    finished = len(list(sweep_dir.glob("*/provenance.json")))
+    done = sweep(sweep_dir, *args)
+    assert done.returncode == 0, done.stderr
+    assert f"reused {finished} runs finished earlier" in done.stdout
+    assert len(list(sweep_dir.glob("*/summary.json"))) == 12
 
 
 def test_a_launcher_setting_out_of_range_is_one_line(tmp_path):

@@ -25,6 +25,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 # The launching process of the sweep (set by sim.cli.callbacks.SweepReport, inherited by the
 # workers of local launchers): a job in another process runs in a worker.
@@ -34,6 +35,8 @@ _child: int | None = None  # the pid of the run this process is waiting for
 _watching = False
 _importing: threading.Thread | None = None
 _deferred: tuple[str, ...] = ()
+_here = False  # run_forked computes in this process (set by compute_here)
+_tell: Callable[[str], None] | None = None  # where run_begins reports a run folder
 FORK_LOCK = threading.Lock()
 """Held by a thread of the launching process that writes to the terminal (the progress bar) and
 by a launcher while it forks its workers: a process forked while another thread holds a lock
@@ -73,6 +76,23 @@ def wait_for_imports() -> None:
     """Wait for the imports of :func:`import_in_background` to end (before a fork)."""
     if _importing is not None:
         _importing.join()
+
+
+def compute_here(tell: Callable[[str], None]) -> None:
+    """Make :func:`run_forked` compute in this process, and :func:`run_begins` call ``tell``.
+
+    For a launcher's worker that is itself the disposable process (see
+    :class:`sim.cli.launcher.CoresLauncher`): ``tell`` lets the launcher know which run folder
+    the worker works on, should the worker die.
+    """
+    global _here, _tell
+    _here, _tell = True, tell
+
+
+def run_begins(output_dir: Path) -> None:
+    """A sweep job begins its run in ``output_dir`` (its ``.hydra/`` files are written)."""
+    if _tell is not None:
+        _tell(str(output_dir))
 
 
 def in_worker() -> bool:
@@ -120,8 +140,17 @@ def run_forked(work: Callable[[], None]) -> int:
         killed it (as :attr:`subprocess.Popen.returncode`).
     """
     global _child
-    if not hasattr(os, "fork"):  # Windows: in this process, without the protection
-        work()
+    if _here or not hasattr(os, "fork"):  # a launcher's worker, or Windows: in this process
+        try:
+            work()
+        except Exception:
+            import traceback
+
+            traceback.print_exc()
+            return 1
+        finally:
+            for stream in (sys.stdout, sys.stderr):
+                stream.flush()
         return 0
     wait_for_imports()
     for stream in (sys.stdout, sys.stderr):

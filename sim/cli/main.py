@@ -215,6 +215,7 @@ def sweep_job(
         if earlier:
             record["recomputed"] = "failed earlier" if earlier == [ERROR_FILE] else refusal
         clear_run(output_dir)
+        jobs.run_begins(output_dir)
         status = jobs.run_forked(lambda: _compute(raw, output_dir, overrides, config))
         for path in temp_files(output_dir):
             path.unlink(missing_ok=True)
@@ -232,6 +233,28 @@ def sweep_job(
     record["outcome"] = "computed" if (output_dir / SUMMARY_FILE).exists() else "failed"
     _mark(sweep_dir, job, record)
     return _relapse_rate(output_dir)
+
+
+def record_killed_run(
+    output_dir: Path, overrides: list[str], signal_number: int, sweep_dir: Path, job: int
+) -> None:
+    """A run whose process a signal killed: ``error.json`` in place of its outputs.
+
+    And the job's end marker, as :func:`sweep_job` records a run child that a signal killed.
+    """
+    for path in temp_files(output_dir):
+        path.unlink(missing_ok=True)
+    remove_outputs(output_dir)
+    write_error(output_dir, None, overrides=overrides, killed_by=signal_number)
+    _mark(sweep_dir, job, {"outcome": "failed"})
+
+
+def clear_interrupted_run(output_dir: Path) -> None:
+    """A run stopped by Ctrl-C: its temporary files go, and its outputs unless it finished."""
+    for path in temp_files(output_dir):
+        path.unlink(missing_ok=True)
+    if not (output_dir / PROVENANCE_FILE).exists():
+        remove_outputs(output_dir)
 
 
 def prepare_forks() -> None:
