@@ -89,6 +89,11 @@ def compute_here(tell: Callable[[str], None]) -> None:
     _here, _tell = True, tell
 
 
+def job_process() -> int:
+    """The process id of the sweep job computing this run (the parent of a forked run)."""
+    return os.getpid() if _here or not hasattr(os, "fork") else os.getppid()
+
+
 def run_begins(output_dir: Path) -> None:
     """A sweep job begins its run in ``output_dir`` (its ``.hydra/`` files are written)."""
     if _tell is not None:

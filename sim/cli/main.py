@@ -160,7 +160,7 @@ def _compute(raw: DictConfig, output_dir: Path, overrides: list[str], config: di
         )
         run_and_write(cfg, output_dir, timing)
         wall = time.perf_counter() - started
-        timing.update(finished=round(time.time(), 3), worker=os.getppid())
+        timing.update(finished=round(time.time(), 3), worker=jobs.job_process())
         write_provenance(
             output_dir, config=config, overrides=overrides, wall_time_s=wall, timing=timing
         )
