@@ -222,18 +222,21 @@ def test_no_worker_outlives_a_sweep_killed_by_sigkill(tmp_path):
 
 
 def busy_worker(sweep_pid: int, sweep_dir: Path) -> int | None:
-    """A worker of the sweep in the middle of a run: it holds the log of a job without summary."""
+    """A worker of the sweep in the middle of a run: it holds the log of a job whose Hydra files
+    are 0.05 s old (the run has begun; a run of 20,000 households takes several times that) and
+    that has no summary yet. A worker killed before its run begins is replaced and its job given
+    again: that is not the case tested here."""
     for pid in run_children(sweep_pid):
         for fd in Path(f"/proc/{pid}/fd").glob("*"):
             try:
                 target = Path(os.readlink(fd))
             except OSError:
                 continue
-            run = target.parent
-            if target.name == "main.log" and run.parent == sweep_dir:
-                if (run / ".hydra" / "overrides.yaml").exists() and not (
-                    run / "summary.json"
-                ).exists():
+            run, hydra_files = target.parent, target.parent / ".hydra" / "overrides.yaml"
+            if target.name != "main.log" or run.parent != sweep_dir or not hydra_files.exists():
+                continue
+            if time.time() - hydra_files.stat().st_mtime > 0.05:
+                if not (run / "summary.json").exists():
                     return pid
     return None
 

@@ -118,10 +118,12 @@ def _exit_when_orphaned(parent: int) -> None:
         time.sleep(_POLL_S)
 
 
-def watch_parent() -> None:
+def watch_parent(parent: int | None = None) -> None:
     """Make this worker ignore Ctrl-C and end (with its run) when its parent process is gone.
 
     Called at the start of each job in a worker; the watching thread is started once per process.
+    ``parent``: the parent's process id as the parent knew it before forking this process (a
+    parent that died before this call is then noticed); default: the current parent.
     """
     global _watching
     if _watching:
@@ -130,7 +132,10 @@ def watch_parent() -> None:
     if threading.current_thread() is threading.main_thread():  # where Python allows handlers
         signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(
-        target=_exit_when_orphaned, args=(os.getppid(),), daemon=True, name="watch-parent"
+        target=_exit_when_orphaned,
+        args=(os.getppid() if parent is None else parent,),
+        daemon=True,
+        name="watch-parent",
     ).start()
 
 
@@ -163,6 +168,8 @@ def run_forked(work: Callable[[], None]) -> int:
     gc.freeze()  # the child's collections then skip the inherited objects (no copy-on-write)
     parent = os.getpid()
     pid = os.fork()
+    if pid != 0:
+        gc.unfreeze()  # this process collects its garbage as before
     if pid == 0:  # the child
         status = 1
         try:

@@ -192,7 +192,6 @@ class _Pool:
         try:
             with jobs.FORK_LOCK:  # no progress-bar update, no import under way while forking
                 jobs.wait_for_imports()
-                gc.freeze()  # the workers' collections skip the inherited objects
                 self.idle = [self._start() for _ in range(self.size)]
             jobs.workers_started()
             while waiting or self.busy:
@@ -213,8 +212,12 @@ class _Pool:
 
     def _start(self) -> _Worker:
         here, there = self.context.Pipe()
-        process = self.context.Process(target=_serve, args=(there,), daemon=True)
-        process.start()
+        process = self.context.Process(target=_serve, args=(there, os.getpid()), daemon=True)
+        gc.freeze()  # the worker's collections skip the objects it inherits
+        try:
+            process.start()
+        finally:
+            gc.unfreeze()  # this process collects its garbage as before
         there.close()
         return _Worker(process, here, self.sweep_dir)
 
@@ -240,6 +243,7 @@ class _Pool:
                     self.idle.append(worker)
                     continue
             elif worker.output_dir is None and worker.job[0] not in self.retried:
+                log.warning("the worker given job %d ended before its run began", worker.job[0])
                 self.retried.add(worker.job[0])
                 waiting.append(worker.job)
             else:
@@ -311,9 +315,12 @@ class _Worker:
         self.process.join()
 
 
-def _serve(connection: Any) -> None:
-    """A worker: compute the jobs it is given, in this process, until it is given None."""
-    jobs.watch_parent()
+def _serve(connection: Any, launcher: int) -> None:
+    """A worker: compute the jobs it is given, in this process, until it is given None.
+
+    ``launcher``: the process id of the launching process, whose end ends the worker.
+    """
+    jobs.watch_parent(launcher)
     jobs.compute_here(lambda folder: connection.send(("started", folder)))
     while (job := connection.recv()) is not None:
         connection.send(("done", _execute(job)))
