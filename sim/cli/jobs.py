@@ -5,7 +5,9 @@ the launcher's worker that ran it dies too (joblib's loky then stops the whole s
 of a sweep is computed in a child forked from the job's process (:func:`run_forked`): the job's
 process stays small, waits for the child and writes ``error.json`` when a signal killed it. A
 fork costs a few milliseconds; the child shares the parent's imported modules, so it starts at
-once.
+once. The workers of :class:`sim.cli.launcher.CoresLauncher` are themselves such disposable
+processes, watched by the launching process: they compute their runs in themselves
+(:func:`compute_here`) and tell the launcher which run they work on (:func:`run_begins`).
 
 Processes that run jobs for a launcher (joblib's workers, submitit's and Ray's jobs) ignore
 Ctrl-C, which the launching process handles for the whole sweep, and end themselves when the

@@ -183,7 +183,8 @@ def sweep_job(
     A run folder that holds a finished run of the same config and code (see
     :func:`sim.cli.provenance.reuse_refusal`) is left as it is, so re-running an interrupted sweep
     computes only what is missing; any other earlier attempt is cleared first. The run itself is
-    computed in a forked child (:func:`sim.cli.jobs.run_forked`): any exception, a bad config value
+    computed in a forked child (:func:`sim.cli.jobs.run_forked`; in the worker itself under the
+    cores launcher, which records a worker that dies): any exception, a bad config value
     included, and any signal that kills the child are written to ``error.json``, so that one failure
     neither stops nor loses the other runs of the sweep. Per-run plots and household tables are
     written only when the command line asks for them (``output.plots=true``,
