@@ -14,9 +14,12 @@ composed and run by Hydra's own ``run_job``, as with every Hydra launcher (job f
 choices once. Where fork is not the safe way to start processes (macOS, Windows;
 ``hydra.launcher.fork=false`` anywhere), the batch goes to Hydra's joblib launcher instead.
 
+A worker computes its runs in itself and is the process a run's failure may take (see
+:class:`_Pool`): a worker that dies is one failed run, and a new worker goes on with the others.
 Workers ignore Ctrl-C (the launching process stops the sweep, see :mod:`sim.cli.jobs`) and end
 with the launching process. With one worker (``hydra.launcher.n_jobs=1``, or a one-job batch)
-the jobs run in the launching process, one after the other, as with Hydra's basic launcher.
+the jobs run in the launching process, one after the other, as with Hydra's basic launcher, each
+run in a process forked for it.
 """
 
 from __future__ import annotations
@@ -164,7 +167,7 @@ class CoresLauncher(Launcher):
 
 
 class LaunchError(RuntimeError):
-    """A sweep the launcher cannot start or finish; its message is the one line to print."""
+    """A launcher setting that cannot be used; its message is the one line to print."""
 
 
 class _Pool:
